@@ -54,6 +54,8 @@ def find_program(name: str) -> str:
     """Return the path of ``name`` or raise a :class:`SandboxError` naming its package."""
     path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin:/usr/bin:/bin")
     if path is None:
+        if name.startswith("pyovn"):
+            raise SandboxError(f"{name} not found: install pyovn (./dev setup does)")
         pkg = PROGRAM_PACKAGES.get(name, "?")
         raise SandboxError(
             f"{name} not found: install the Debian package {pkg} (./dev setup does)"

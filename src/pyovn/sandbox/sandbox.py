@@ -198,7 +198,7 @@ class Sandbox:
         """Start pyovn-northd or ovn-northd (named ``northd`` in the directory)."""
         if stack == "none":
             return None
-        prog = "ovn-northd" if stack == "ovn" else _pyovn_program("pyovn-northd")
+        prog = "ovn-northd" if stack == "ovn" else pyovn_program("pyovn-northd")
         return procs.start_detached(
             self.dir, "northd",
             [prog, f"--ovnnb-db={self.nb_remote}", f"--ovnsb-db={self.sb_remote}"],
@@ -210,7 +210,7 @@ class Sandbox:
             return None
         if stack == "pyovn":
             return procs.start_detached(
-                self.dir, "controller", [_pyovn_program("pyovn-controller"), self.ovs_remote])
+                self.dir, "controller", [pyovn_program("pyovn-controller"), self.ovs_remote])
         # ovn-controller 23.03 has no --unixctl option: it names its socket itself.
         # Debian's 23.03.1 sometimes segfaults within a second of start-up: start it again.
         for _ in range(OVN_CONTROLLER_TRIES):
@@ -256,7 +256,7 @@ class Sandbox:
         return "\n".join(lines)
 
 
-def _pyovn_program(name: str) -> str:
+def pyovn_program(name: str) -> str:
     """The path of a pyovn console script: next to this interpreter, else on PATH."""
     candidate = Path(sys.executable).parent / name
     if candidate.exists() and os.access(candidate, os.X_OK):

@@ -1,0 +1,1 @@
+"""pyovn-controller: keeps br-int's OpenFlow tables in sync with the Southbound database."""

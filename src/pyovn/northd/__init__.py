@@ -1,0 +1,1 @@
+"""pyovn-northd: compiles the OVN Northbound database into the Southbound database."""
