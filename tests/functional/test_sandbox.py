@@ -90,3 +90,12 @@ def test_stop_removes_namespace_vms(sandbox: Sandbox) -> None:
     sandbox.stop()
     assert vm.netns not in os.popen("ip netns list").read()
     assert not Path(f"/sys/class/net/{vm_handle(sandbox, 'vmx').host_ifname}").exists()
+
+
+def test_netdev_datapath_stop_leaves_no_tap_devices(sandbox: Sandbox) -> None:
+    sandbox.start(SandboxConfig(northd="none", controller="none", datapath_type="netdev"))
+    assert sandbox.vsctl("get", "Bridge", "br-int", "datapath_type").strip() == "netdev"
+    assert Path("/sys/class/net/ovs-netdev").exists()
+    sandbox.stop()
+    assert not Path("/sys/class/net/ovs-netdev").exists()
+    assert not Path("/sys/class/net/br-int").exists()

@@ -202,9 +202,13 @@ def _terminate(daemon: Daemon, pid: int, timeout: float) -> None:
     if not pid_alive(pid):
         return
     if daemon.ctl.exists():
+        # A netdev-datapath switch that exits without --cleanup leaves its system tap
+        # devices (ovs-netdev, the bridges) behind, and the next switch cannot create them.
+        cleanup = ["--cleanup"] if _program(daemon) == "ovs-vswitchd" else []
         with contextlib.suppress(Exception):
             subprocess.run(
-                [find_program("ovs-appctl"), "-T", "3", "-t", str(daemon.ctl), "exit"],
+                [find_program("ovs-appctl"), "-T", "3", "-t", str(daemon.ctl), "exit",
+                 *cleanup],
                 capture_output=True, timeout=5, check=False,
             )
         if _wait_gone(pid, timeout / 2):
