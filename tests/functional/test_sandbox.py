@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,11 +17,13 @@ pytestmark = pytest.mark.functional
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path) -> Sandbox:
+def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
     sb = Sandbox(tmp_path / "sb")
-    yield sb  # type: ignore[misc]
-    sb.stop()
-    procs.stop_all_in(sb.dir)
+    try:
+        yield sb
+    finally:
+        sb.stop()
+        procs.stop_all_in(sb.dir)
 
 
 def _pids(sb: Sandbox) -> list[int]:
