@@ -6,12 +6,13 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pyovn.sandbox import procs
+from pyovn.sandbox.procs import wait_until
 from pyovn.sandbox.sandbox import Sandbox, SandboxConfig, pyovn_program
 
 pytestmark = pytest.mark.functional
@@ -31,13 +32,6 @@ def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
 def _appctl(ctl: Path, *args: str) -> str:
     return subprocess.run(["ovn-appctl", "-t", str(ctl), *args], capture_output=True,
                           text=True, timeout=10, check=True).stdout
-
-
-def _until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
 
 
 def _nb_global(sb: Sandbox, column: str) -> int:
@@ -68,7 +62,7 @@ def test_hv_cfg_waits_for_the_slowest_chassis_but_not_remote_ones(sandbox: Sandb
     assert _nb_global(sandbox, "hv_cfg") < target  # hv1 has not acknowledged yet
     # Only hv1 acknowledges; the remote chassis must not hold hv_cfg back.
     sandbox.sbctl("set", "Chassis_Private", privates["hv1"], f"nb_cfg={target}")
-    _until(lambda: _nb_global(sandbox, "hv_cfg") == target)
+    wait_until(lambda: _nb_global(sandbox, "hv_cfg") == target)
 
 
 def test_standby_takes_over_when_the_active_northd_dies(sandbox: Sandbox) -> None:
@@ -77,13 +71,13 @@ def test_standby_takes_over_when_the_active_northd_dies(sandbox: Sandbox) -> Non
         sandbox.dir, "northd2",
         [pyovn_program("pyovn-northd"), f"--ovnnb-db={sandbox.nb_remote}",
          f"--ovnsb-db={sandbox.sb_remote}"])
-    _until(lambda: "standby" in _appctl(standby.ctl, "status"))
+    wait_until(lambda: "standby" in _appctl(standby.ctl, "status"))
     assert "active" in _appctl(active.ctl, "status")
     pid = active.pid()
     assert pid is not None
     os.kill(pid, signal.SIGKILL)
     procs.reap(pid)
-    _until(lambda: "active" in _appctl(standby.ctl, "status"))
+    wait_until(lambda: "active" in _appctl(standby.ctl, "status"))
     sandbox.nbctl("--wait=sb", "--timeout=10", "sync")
     assert int(sandbox.sbctl("get", "SB_Global", ".", "nb_cfg").strip()) == \
         _nb_global(sandbox, "nb_cfg")

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pyovn.errors import SandboxError
 from pyovn.sandbox import procs
 from pyovn.sandbox.sandbox import Sandbox, SandboxConfig
 from pyovn.sandbox.vm import Vm, add_vm
@@ -43,15 +42,6 @@ def _check_ping(vm: Vm, dst: str, expect: bool) -> tuple[bool, str]:
     if expect:
         return result.received == result.transmitted, shown
     return not got, shown
-
-
-def _until(predicate: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -108,11 +98,14 @@ def _demo_steps(sandbox: Sandbox, args: argparse.Namespace, steps: list[Step]) -
     _say("3. two VMs: network namespaces with a veth into br-int (iface-id = port name)")
     vm1 = add_vm(sandbox, *VM1)
     add_vm(sandbox, *VM2)
-    up = _until(lambda: all(
-        sandbox.nbctl("get", "Logical_Switch_Port", n, "up").strip() == "true"
-        for n in ("vm1", "vm2")), timeout=30)
-    if not record("ports bound", up, "vm1 and vm2 up=true" if up else "ports never came up"):
+    try:
+        procs.wait_until(lambda: all(
+            sandbox.nbctl("get", "Logical_Switch_Port", n, "up").strip() == "true"
+            for n in ("vm1", "vm2")), timeout=30, what="vm1 and vm2 up=true")
+    except SandboxError as exc:
+        record("ports bound", False, str(exc))
         return
+    record("ports bound", True, "vm1 and vm2 up=true")
     sandbox.nbctl("--wait=hv", "sync", timeout=30)
     flows = len(sandbox.ofctl("dump-flows", "br-int").splitlines()) - 1
     record("flows installed", flows > 0, f"{flows} OpenFlow flows in br-int")

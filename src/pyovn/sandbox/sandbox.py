@@ -144,6 +144,12 @@ class Sandbox:
         """``ovs-ofctl`` (OpenFlow 1.5) on this sandbox's switch."""
         return self.run(["ovs-ofctl", "-O", "OpenFlow15", *args], timeout=timeout)
 
+    def appctl(self, daemon: str, *args: str, timeout: float = 10.0) -> str:
+        """``ovn-appctl`` to one of the sandbox's daemons (``northd``, ``controller`` …)."""
+        ctl = procs.daemon_in(self.dir, daemon).ctl
+        return procs.run(["ovn-appctl", "-T", f"{timeout:g}", "-t", str(ctl), *args],
+                         self.dir, timeout=timeout + 5)
+
     # -- life cycle -----------------------------------------------------------------------
 
     def start(self, config: SandboxConfig) -> None:
