@@ -1,4 +1,5 @@
-"""The running pyovn-controller: local OVS database, Southbound, engine.
+"""pyovn-controller: its command line, and the running daemon (local OVS database,
+Southbound, engine).
 
 The Southbound's address is itself configuration (``external_ids:ovn-remote`` of the
 local Open_vSwitch row), so the Southbound client and the engine graph are created once
@@ -9,13 +10,23 @@ databases (crash-only): a restart rebuilds the same state.
 
 from __future__ import annotations
 
+import argparse
 import logging
+import os
+import sys
+from collections.abc import Sequence
 
 import ovs.poller
 
 from pyovn.controller.chassis_config import parse_chassis_config
 from pyovn.controller.graph import OVS_TABLES, SB_TABLES, ControllerGraph, build_graph
-from pyovn.daemon import DaemonLoop
+from pyovn.daemon import (
+    DaemonLoop,
+    DaemonOptions,
+    add_daemon_args,
+    parse_daemon_args,
+    run_daemon,
+)
 from pyovn.engine.ovsdb_input import feed_changes
 from pyovn.ovsdb import Client
 from pyovn.sandbox.procs import SB_SCHEMA, VSWITCH_SCHEMA
@@ -107,3 +118,30 @@ class Controller:
         self.ovs.close()
         if self.sb is not None:
             self.sb.close()
+
+
+PROGRAM = "pyovn-controller"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """ovn-controller 23.03's command line (the options pyovn-controller supports)."""
+    ovs_rundir = os.environ.get("OVS_RUNDIR", "/var/run/openvswitch")
+    parser = argparse.ArgumentParser(
+        prog=PROGRAM, description="Keeps br-int's OpenFlow tables in sync with the OVN "
+                                  "Southbound database, incrementally and hitlessly.")
+    parser.add_argument("ovs_remote", nargs="?", default=f"unix:{ovs_rundir}/db.sock",
+                        metavar="OVS_REMOTE",
+                        help="local Open_vSwitch database (default: %(default)s)")
+    add_daemon_args(parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``pyovn-controller``."""
+    args = parse_daemon_args(build_parser(), argv)
+    loop = DaemonLoop(DaemonOptions.from_args(args, PROGRAM))
+    return run_daemon(loop, lambda lp: Controller(lp, args.ovs_remote))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
