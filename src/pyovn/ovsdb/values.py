@@ -155,10 +155,10 @@ def diff_applier(ctype: ColumnType) -> DiffApplier:
     set_dec = decoder(ColumnType(ctype.key, None, 0, 2))
     if form is Form.OPTIONAL:
         def apply_optional(old: Any, diff: Any) -> Any:
-            elems = set(set_dec(diff))
-            if old is not None:
-                elems ^= {old}
-            return elems.pop() if elems else None
+            # ovsdb-server sends an optional column's (max 1) diff as its new value, not
+            # as a set difference (ovsdb-server(7), update2 "modify"; seen on the wire).
+            elems = set_dec(diff)
+            return elems[0] if elems else None
         return apply_optional
 
     def apply_set(old: Any, diff: Any) -> Any:
