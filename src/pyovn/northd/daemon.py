@@ -1,11 +1,14 @@
 """The running pyovn-northd: database connections, the engine, the transactions.
 
-Each main-loop iteration: run both clients; when both are synced and the Southbound lock
-``ovn_northd`` is held (active; the standby keeps reading), feed the tables' change sets
-to the engine's leaf nodes, run the engine, and commit the ops the nodes produced, one
-transaction per database. While a database's previous transaction is in flight, nodes
-that write to it are canceled and rerun when it is answered. A failed transaction makes
-the next run a full recompute, so nothing is lost.
+Each main-loop iteration: run both clients; when both are synced, the Southbound lock
+``ovn_northd`` is held (active; the standby keeps reading) and no transaction of ours is
+in flight, feed the tables' change sets to the engine's leaf nodes, run the engine, and
+commit the ops the nodes produced, one transaction per database. Waiting for the
+answers before the next run means every node sees databases that include all our
+earlier writes (the server sends its updates before its reply); changes meanwhile
+accumulate, coalesced, in the clients. A failed transaction makes the next run a full
+recompute, so nothing is lost. After a period as standby, the tunnel keys held in
+memory are dropped: the other northd may have changed the Southbound.
 """
 
 from __future__ import annotations
@@ -90,6 +93,8 @@ class Northd:
         self._log_role()
         if not (self.nb.synced and self.sb.synced and self.active):
             return
+        if self.nb_txn is not None or self.sb_txn is not None:
+            return
         # Change sets are taken only when the engine is about to see them.
         feed_changes(self.nb, self.graph.nb_inputs)
         feed_changes(self.sb, self.graph.sb_inputs)
@@ -120,6 +125,9 @@ class Northd:
 
     def _log_role(self) -> None:
         if self.active != self._was_active:
+            if self.active and self._was_active is False:
+                self.graph.northd.reset_keys()
+                self.engine.force_recompute()
             self._was_active = self.active
             log.info("%s: %s the %s lock", self.sb.name,
                      "acquired" if self.active else "does not hold", LOCK_NAME)
