@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Benchmark modules, in the order they run.
-BENCHMARKS = ("ovsdb_load", "openflow_encode", "northd_scale")
+BENCHMARKS = ("ovsdb_load", "openflow_encode", "northd_scale", "lflow_translate")
 
 
 def _version(argv: list[str]) -> str:
