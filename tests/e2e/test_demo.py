@@ -21,12 +21,16 @@ def _processes_in(directory: Path) -> list[str]:
             if str(directory) in line and line.split()[1][0] != "Z"]
 
 
-@pytest.mark.parametrize("stack", ["ovn"])
-def test_demo_pings_blocks_with_acl_and_cleans_up(stack: str, tmp_path: Path,
+@pytest.mark.parametrize(("northd", "controller"), [
+    ("ovn", "ovn"),     # the reference
+    ("pyovn", "ovn"),   # interop: real ovn-controller on pyovn-northd's Southbound
+])
+def test_demo_pings_blocks_with_acl_and_cleans_up(northd: str, controller: str,
+                                                  tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     netns_before = os.popen("ip netns list").read()
     status = main(["demo", "--dir", str(tmp_path / "demo"),
-                   "--northd", stack, "--controller", stack])
+                   "--northd", northd, "--controller", controller])
     out = capsys.readouterr().out
     assert status == 0, out
     assert "[ok] ping passes: 5/5 replies" in out

@@ -49,8 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="two namespace VMs ping through the sandbox")
     _add_dir(demo)
-    # The demo runs real OVN until pyovn-northd and pyovn-controller compute flows.
-    _add_stack(demo, "ovn", "ovn")
+    # The controller is real ovn-controller until pyovn-controller installs flows.
+    _add_stack(demo, "pyovn", "ovn")
     demo.add_argument("--keep", action="store_true",
                       help="leave the sandbox and VMs running at the end")
     return parser
