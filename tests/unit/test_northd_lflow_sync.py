@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pyovn.northd.lflow.flows import LflowAttrs, LflowKey
-from pyovn.northd.lflow.sb_sync import SbLflowSync, flow_uuid
+from pyovn.northd.lflow.sb_sync import SbLflowSync, Written, flow_uuid
 from pyovn.northd.lflow.table import LflowRef, LflowTable
 from pyovn.ovsdb import Delete, Insert, Op, Row, TableChanges, Update
 from pyovn.ovsdb.rows import make_row_class
@@ -161,6 +161,27 @@ def test_resync_keeps_foreign_uuids_and_fixes_only_what_differs() -> None:
     assert sorted((type(o).__name__, getattr(o, "uuid", "")) for o in ops) == sorted([
         ("Delete", dup.uuid), ("Delete", stale.uuid)])
     assert fresh.written[K2].uuid == foreign
+
+
+def test_repairing_an_edited_row_never_reinserts_the_uuid_it_deletes() -> None:
+    # Someone edits our row's actions: the row keeps the content UUID of what we must
+    # re-insert. ovsdb-server rejects an insert of a UUID deleted in the same
+    # transaction, so the repair must use another UUID, whatever order keys come in.
+    for order in (0, 1):
+        w = World()
+        w.link(LflowRef(), ("C", K2))
+        uuid = flow_uuid(K2)
+        w.flows[uuid] = w.flows[uuid].replace(actions="next;")
+        fresh = SbLflowSync()
+        edited = LflowKey(K2.pipeline, K2.table_id, K2.priority, K2.match, "next;")
+        keys = [edited, K2] if order == 0 else [K2, edited]
+        fresh.written[edited] = Written(uuid, SB["C"], None, LflowAttrs("0123abcd", None))
+        fresh.by_uuid[uuid] = edited
+        ops = fresh.sync(w.table, keys, resolve)
+        deleted = {o.uuid for o in ops if isinstance(o, Delete)}
+        inserted = {o.uuid for o in ops if isinstance(o, Insert)}
+        assert deleted == {uuid}
+        assert len(inserted) == 1 and not inserted & deleted
 
 
 def test_own_echo_is_consistent_and_foreign_changes_are_not() -> None:

@@ -14,6 +14,7 @@ memory are dropped: the other northd may have changed the Southbound.
 from __future__ import annotations
 
 import logging
+import time
 
 import ovs.poller
 
@@ -25,6 +26,8 @@ from pyovn.sandbox.procs import NB_SCHEMA, SB_SCHEMA
 
 log = logging.getLogger("pyovn.northd")
 LOCK_NAME = "ovn_northd"
+RETRY_MIN = 0.1
+RETRY_MAX = 5.0
 
 
 class Northd:
@@ -38,6 +41,10 @@ class Northd:
         self.engine = self.graph.engine
         self.nb_txn: Transaction | None = None
         self.sb_txn: Transaction | None = None
+        #: After a transaction ERROR the same ops would fail again at once: wait this
+        #: long (doubling up to RETRY_MAX) before recomputing, instead of spinning.
+        self._backoff = 0.0
+        self._retry_at = 0.0
         self.rl = RateLimitedLogger(log)
         self._was_active: bool | None = None
         self._loop = loop
@@ -95,6 +102,8 @@ class Northd:
             return
         if self.nb_txn is not None or self.sb_txn is not None:
             return
+        if time.monotonic() < self._retry_at:
+            return
         # Change sets are taken only when the engine is about to see them.
         feed_changes(self.nb, self.graph.nb_inputs)
         feed_changes(self.sb, self.graph.sb_inputs)
@@ -117,10 +126,16 @@ class Northd:
         """Forget a finished transaction; a failed one costs a full recompute."""
         if txn is None or not txn.done:
             return txn
-        if txn.status is not TxnStatus.SUCCESS:
-            self.rl.warning(("txn", txn.status), "transaction failed (%s): %s %s; "
-                            "recomputing", txn.status.name, txn.error, txn.details or "")
-            self.engine.force_recompute()
+        if txn.status is TxnStatus.SUCCESS:
+            self._backoff = 0.0
+            return None
+        if txn.status is TxnStatus.ERROR:
+            self._backoff = min(max(RETRY_MIN, self._backoff * 2), RETRY_MAX)
+            self._retry_at = time.monotonic() + self._backoff
+        self.rl.warning(("txn", txn.status), "transaction failed (%s): %s %s; "
+                        "recomputing in %.1f s", txn.status.name, txn.error,
+                        txn.details or "", self._backoff)
+        self.engine.force_recompute()
         return None
 
     def _log_role(self) -> None:
@@ -138,7 +153,11 @@ class Northd:
         self.sb.wait(poller)
         if self.active and self.nb.synced and self.sb.synced and self.engine.need_run() \
                 and self.nb_txn is None and self.sb_txn is None:
-            poller.immediate_wake()
+            delay = self._retry_at - time.monotonic()
+            if delay > 0:
+                poller.timer_wait(int(delay * 1000) + 1)
+            else:
+                poller.immediate_wake()
 
     def close(self) -> None:
         """Close both connections (shutdown hook)."""

@@ -140,6 +140,9 @@ class SbLflowSync:
         ops: list[Op] = []
         counts = {"inserted": 0, "updated": 0, "deleted": 0, "groups": 0}
         resolved: dict[str, str | None] = {}
+        # ovsdb-server refuses to insert a UUID deleted in the same transaction: a row
+        # edited by someone else still carries the content UUID of what we re-insert.
+        deleted: set[str] = set()
         for key in keys:
             entry = table.flows.get(key)
             dps: frozenset[str] = frozenset()
@@ -157,6 +160,7 @@ class SbLflowSync:
             if not dps:
                 if w is not None:
                     ops.append(Delete("Logical_Flow", w.uuid))
+                    deleted.add(w.uuid)
                     self._forget(key, w)
                     counts["deleted"] += 1
                 continue
@@ -165,7 +169,7 @@ class SbLflowSync:
             if w is None:
                 dp, group = self._place(dps, ops, counts)
                 new_uuid = flow_uuid(key)
-                if new_uuid in self.by_uuid:
+                if new_uuid in self.by_uuid or new_uuid in deleted:
                     new_uuid = str(uuidlib.uuid4())
                 ops.append(Insert("Logical_Flow", _row(key, dp, group, attrs),
                                   uuid=new_uuid))
