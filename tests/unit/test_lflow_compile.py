@@ -18,7 +18,9 @@ conjunctions, a plain flow absorbing a conjunction flow, a clause whose ports
 are all unknown (the earlier clauses stay, the id is used up), ``"none"``,
 multicast groups, ``is_chassis_resident``, ``ip.dscp``/``ip.ecn`` (which
 ovn-controller 23.03 silently does not match), 12- and 20-bit fields,
-``must_crossproduct`` symbols, registers sharing one symbol.
+``must_crossproduct`` symbols, registers sharing one symbol, and the repeats
+that crushing ``x != 80 && x == 22`` makes (23.03 removes them; the expr.c of
+later releases does not).
 """
 
 # ruff: noqa: E501  (one flow per line, as ovn-controller printed it)
@@ -570,6 +572,26 @@ TARGETED_CASES = [
       'tcp,tp_dst=80 -> conjunction(1,3/4)',
       'tcp,tp_src=1000 -> conjunction(1,4/4)',
       'tcp,tp_src=2000 -> conjunction(1,4/4)']),
+    ('tcp.dst != 80 && tcp.dst == 22 && ip4.src == {1.1.1.1, 2.2.2.2}',
+     ['tcp,nw_src=1.1.1.1,tp_dst=22',
+      'tcp,nw_src=2.2.2.2,tp_dst=22']),
+    ('tcp.dst != 80 && ct_label.label == {1, 2} && tcp.dst == {22}',
+     ['ct_label=0x1000000000000000000000000/0xffffffff000000000000000000000000,tcp,tp_dst=22',
+      'ct_label=0x1000000000000000000000000/0xffffffff000000000000000000000000,tcp6,tp_dst=22',
+      'ct_label=0x2000000000000000000000000/0xffffffff000000000000000000000000,tcp,tp_dst=22',
+      'ct_label=0x2000000000000000000000000/0xffffffff000000000000000000000000,tcp6,tp_dst=22']),
+    ('reg0[0..3] == 1 && reg0[4..7] == {3, 2, 3} && ip4.src == {1.1.1.1, 2.2.2.2}',
+     ['conj_id=1,ip',
+      'ip,nw_src=1.1.1.1 -> conjunction(1,1/2)',
+      'ip,nw_src=2.2.2.2 -> conjunction(1,1/2)',
+      'ip,reg0=0x21/0xff -> conjunction(1,2/2)',
+      'ip,reg0=0x31/0xff -> conjunction(1,2/2)']),
+    ('ip4.dst == 10.0.0.0/8 && ip4.dst == {10.0.0.0/24, 10.0.0.1}',
+     ['ip,nw_dst=10.0.0.0/24',
+      'ip,nw_dst=10.0.0.1']),
+    ('ip4.dst == {10.0.0.0/8, 10.1.0.0/16} && ip4.dst == {10.0.0.0/16, 10.0.0.1}',
+     ['ip,nw_dst=10.0.0.0/16',
+      'ip,nw_dst=10.0.0.1']),
 ]
 
 

@@ -244,10 +244,12 @@ def compile_normalized(expr: Expr, *, lookup_port: Callable[[str], int | None],
         match = _match(key, offset)
         cs = None if conjs is None else tuple((i + offset, k, n) for i, k, n in conjs)
         if match in out:
-            # Two Open vSwitch matches the codec writes alike (a VLAN priority
-            # test OXM cannot mask): merged as expr_match_add() would.
+            # Open vSwitch matches that OpenFlow 1.5 writes alike (VLAN priority
+            # tests without the VLAN-present bit become "dl_vlan_pcp=N"): the
+            # switch ends up with one flow, and so do we.
             seen = out[match]
-            cs = None if seen is None or cs is None else seen + cs
+            cs = None if seen is None or cs is None else (
+                seen + tuple(c for c in cs if c not in seen))
         out[match] = cs
     return [CompiledMatch(m, cs or ()) for m, cs in out.items()], builder.n_conjs
 

@@ -148,11 +148,13 @@ def _crush_and_numeric(terms: tuple[Expr, ...], symbol: Symbol) -> Expr:
     if not ors:
         return TRUE if not mask else _eq(symbol, value, mask)
     if len(ors) == 1:
-        # "a && (b || c)" becomes "ab || ac", in the disjunction's order.
-        kept: list[Expr] = [_eq(symbol, value | c.value, mask | c.mask)
-                            for c in _cmps(ors[0])
-                            if not (value ^ c.value) & mask & c.mask]
-        return fix_andor(Or, kept)
+        # "a && (b || c)" becomes "ab || ac".  The products can repeat
+        # ("x != 80 && x == 22" is "x == 22" once per differing bit):
+        # ovn-controller 23.03 removes the repeats (the expr.c of later
+        # releases read here does not), so sort and deduplicate as crush_or.
+        kept = tuple(_eq(symbol, value | c.value, mask | c.mask) for c in _cmps(ors[0])
+                     if not (value ^ c.value) & mask & c.mask)
+        return _crush_or(kept, symbol) if kept else FALSE
     # "x && (a0 || a1) && (b0 || b1) && rest" becomes
     # "(xa0b0 || xa0b1 || xa1b0 || xa1b1) && rest", crushed again.
     products: list[Expr] = []
