@@ -24,6 +24,7 @@ def _processes_in(directory: Path) -> list[str]:
 @pytest.mark.parametrize(("northd", "controller"), [
     ("ovn", "ovn"),     # the reference
     ("pyovn", "ovn"),   # interop: real ovn-controller on pyovn-northd's Southbound
+    ("pyovn", "pyovn"),  # pyovn alone (the demo's default)
 ])
 def test_demo_pings_blocks_with_acl_and_cleans_up(northd: str, controller: str,
                                                   tmp_path: Path,

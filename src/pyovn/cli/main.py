@@ -49,8 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="two namespace VMs ping through the sandbox")
     _add_dir(demo)
-    # The controller is real ovn-controller until pyovn-controller installs flows.
-    _add_stack(demo, "pyovn", "ovn")
+    _add_stack(demo, "pyovn", "pyovn")
     demo.add_argument("--keep", action="store_true",
                       help="leave the sandbox and VMs running at the end")
     return parser

@@ -6,6 +6,14 @@ local Open_vSwitch row), so the Southbound client and the engine graph are creat
 the local database has been read, and created anew if ``ovn-remote`` changes — as
 ovn-controller re-points its Southbound connection. Everything is derived from the two
 databases (crash-only): a restart rebuilds the same state.
+
+Each iteration: ofctrl's I/O (an acknowledged put reports its ports installed to
+``if_status``); read both databases; when both are synced, run the engine with a
+context whose ops lists are None for a database that has a transaction of ours in
+flight (its writers are canceled and run again later, flows are never held up); commit
+the ops, one transaction per database at most; and hand the desired flow table to
+ofctrl with SB_Global's ``nb_cfg``. Once the switch holds the flows of an ``nb_cfg``,
+Chassis_Private.nb_cfg reports it (``ovn-nbctl --wait=hv``).
 """
 
 from __future__ import annotations
@@ -14,21 +22,32 @@ import argparse
 import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 
 import ovs.poller
 
+from pyovn.controller.chassis import nb_cfg_ops
 from pyovn.controller.chassis_config import parse_chassis_config
-from pyovn.controller.graph import OVS_TABLES, SB_TABLES, ControllerGraph, build_graph
+from pyovn.controller.graph import (
+    OVS_TABLES,
+    SB_TABLES,
+    ControllerContext,
+    ControllerGraph,
+    build_graph,
+)
+from pyovn.controller.ofctrl import Ofctrl
 from pyovn.daemon import (
     DaemonLoop,
     DaemonOptions,
+    RateLimitedLogger,
     add_daemon_args,
     parse_daemon_args,
     run_daemon,
 )
+from pyovn.engine import NodeState
 from pyovn.engine.ovsdb_input import feed_changes
-from pyovn.ovsdb import Client
+from pyovn.ovsdb import Client, Op, Transaction, TxnStatus
 from pyovn.sandbox.procs import SB_SCHEMA, VSWITCH_SCHEMA
 
 log = logging.getLogger("pyovn.controller")
@@ -42,7 +61,13 @@ class Controller:
         self.sb: Client | None = None
         self.sb_remote: str | None = None
         self.graph: ControllerGraph | None = None
+        self.ofctrl = Ofctrl("br-int")
+        self.sb_txn: Transaction | None = None
+        self.ovs_txn: Transaction | None = None
+        self._acked_seqno = 0
+        self._rl = RateLimitedLogger(log)
         self._loop = loop
+        self.ofctrl.register_commands(loop)
         loop.add_run_hook(self.run)
         loop.add_wait_hook(self.wait)
         loop.add_shutdown_hook(self.close)
@@ -89,32 +114,101 @@ class Controller:
             self.sb.close()
         self.sb_remote = remote
         self.sb = Client(remote, SB_SCHEMA, SB_TABLES, name="OVN_Southbound")
+        self.sb_txn = None
         self.graph = build_graph(self.ovs, self.sb)
+        # A new graph has a new desired table: the next put compares everything.
+        self._acked_seqno = self.ofctrl.acked_seqno
         log.info("Southbound remote %s", remote)
 
     def run(self) -> None:
-        """One iteration: read both databases, run the engine."""
+        """One iteration: switch I/O, read both databases, compute, write, put."""
+        self.ofctrl.run()
         self.ovs.run()
+        self.ovs_txn = self._settle(self.ovs_txn)
         if self.ovs.synced:
             self._follow_sb_remote()
         if self.sb is None or self.graph is None:
             return
         self.sb.run()
+        self.sb_txn = self._settle(self.sb_txn)
+        graph = self.graph
+        if self.ofctrl.acked_seqno != self._acked_seqno:
+            self._acked_seqno = self.ofctrl.acked_seqno
+            graph.binding.if_status.flows_installed(self._acked_seqno)
         if not (self.ovs.synced and self.sb.synced):
             return
-        feed_changes(self.ovs, self.graph.ovs_inputs)
-        feed_changes(self.sb, self.graph.sb_inputs)
-        if self.graph.engine.need_run():
-            self.graph.engine.run(None)
+        feed_changes(self.ovs, graph.ovs_inputs)
+        feed_changes(self.sb, graph.sb_inputs)
+        ran = False
+        ctx = ControllerContext(sb_ops=[] if self.sb_txn is None else None,
+                                ovs_ops=[] if self.ovs_txn is None else None)
+        if graph.engine.need_run():
+            graph.engine.run(ctx)
+            ran = graph.flow_output.state is not NodeState.CANCELED
+        config = graph.chassis_config.data
+        if config is not None and config.bridge != self.ofctrl.bridge:
+            self.ofctrl.set_bridge(config.bridge)
+        if graph.engine.has_run() and (ran or self.ofctrl.wants_put):
+            seq = self.ofctrl.put(graph.flow_output.data, nb_cfg=self._sb_nb_cfg())
+            graph.binding.if_status.flows_requested(seq)
+        if ctx.sb_ops is not None:
+            ctx.sb_ops.extend(self._nb_cfg_ops())
+        self.sb_txn = self._commit(self.sb, ctx.sb_ops)
+        self.ovs_txn = self._commit(self.ovs, ctx.ovs_ops)
+
+    def _sb_nb_cfg(self) -> int | None:
+        assert self.sb is not None
+        row = next(iter(self.sb.tables["SB_Global"].rows.values()), None)
+        return row["nb_cfg"] if row is not None else None
+
+    def _nb_cfg_ops(self) -> list[Op]:
+        """Report the nb_cfg whose flows the switch holds in Chassis_Private."""
+        acked = self.ofctrl.acked_nb_cfg
+        graph = self.graph
+        if acked is None or self.sb is None or graph is None:
+            return []
+        chassis = graph.binding.chassis.data
+        if chassis is None:
+            return []
+        private = next((r for r in self.sb.tables["Chassis_Private"].rows.values()
+                        if r["name"] == chassis.name), None)
+        if private is None:
+            return []
+        return nb_cfg_ops(private, acked, int(time.time() * 1000))
+
+    def _commit(self, client: Client, ops: list[Op] | None) -> Transaction | None:
+        if not ops:
+            return None
+        return client.transact(ops)
+
+    def _settle(self, txn: Transaction | None) -> Transaction | None:
+        """Forget a finished transaction; a failed one costs a full recompute."""
+        if txn is None or not txn.done:
+            return txn
+        if txn.status is not TxnStatus.SUCCESS:
+            self._rl.warning(("txn", txn.status), "transaction failed (%s): %s %s; "
+                             "recomputing", txn.status.name, txn.error, txn.details or "")
+            if self.graph is not None:
+                self.graph.engine.force_recompute()
+        return None
 
     def wait(self, poller: ovs.poller.Poller) -> None:
-        """Wake on either database's socket or timers."""
+        """Wake on either database's socket, the switch, timers; at once if work is left."""
+        self.ofctrl.wait(poller)
         self.ovs.wait(poller)
-        if self.sb is not None:
-            self.sb.wait(poller)
+        if self.sb is None:
+            return
+        self.sb.wait(poller)
+        graph = self.graph
+        if graph is None or not (self.ovs.synced and self.sb.synced):
+            return
+        idle = self.sb_txn is None and self.ovs_txn is None
+        if (idle and graph.engine.need_run()) or self.ofctrl.wants_put:
+            poller.immediate_wake()
 
     def close(self) -> None:
-        """Close the connections (shutdown hook)."""
+        """Close the connections (shutdown hook); the switch keeps its flows."""
+        self.ofctrl.close()
         self.ovs.close()
         if self.sb is not None:
             self.sb.close()

@@ -2,12 +2,17 @@
 
 ::
 
-    OVS_open_vswitch ──► chassis_config ──► controller_output
-    SB_sb_global ───────────────────────────┘
+    OVS_open_vswitch ──► chassis_config
+    chassis_config + OVS/SB leaves ──► binding nodes (binding_graph.py): chassis,
+        runtime_data, ct_zones, physical_flows, if_status and the writers
+    runtime_data + SB_logical_flow, SB_logical_dp_group, SB_datapath_binding,
+        SB_port_binding, SB_multicast_group, SB_address_set, SB_port_group
+        ──► lflow_output (lflow_node.py)
+    physical_flows, lflow_output ──► flow_output (the desired flow table)
+    flow_output, writers, SB_sb_global ──► controller_output
 
-The translation of logical flows, the binding of ports and the desired flow table join
-this graph in later steps; for now it reads the chassis configuration and follows the
-Southbound's global row.
+The daemon hands ``flow_output``'s table to ofctrl after each run and reports ofctrl's
+progress to ``if_status``.
 """
 
 from __future__ import annotations
@@ -16,19 +21,47 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from pyovn.controller import binding_graph
+from pyovn.controller.binding_graph import BindingNodes, build_binding_nodes
 from pyovn.controller.chassis_config import ChassisConfig, parse_chassis_config
+from pyovn.controller.flow_output import FlowOutputNode
+from pyovn.controller.lflow_node import LFLOW_SB_TABLES, LflowOutputNode
 from pyovn.daemon import RateLimitedLogger
 from pyovn.engine import Engine, Node
 from pyovn.engine.ovsdb_input import TableInput
-from pyovn.ovsdb import Client
+from pyovn.ovsdb import Client, Op
 
 log = logging.getLogger("pyovn.controller")
 
-OVS_TABLES: dict[str, list[str] | None] = {
-    "Open_vSwitch": ["external_ids", "other_config"],
-    "Bridge": ["name", "datapath_type", "fail_mode", "ports"],
-}
-SB_TABLES: dict[str, list[str] | None] = {"SB_Global": None}
+
+def _merge(*tables: dict[str, list[str] | None]) -> dict[str, list[str] | None]:
+    """Union of monitored columns (None, all columns, wins)."""
+    out: dict[str, list[str] | None] = {}
+    for spec in tables:
+        for table, columns in spec.items():
+            if table in out and (out[table] is None or columns is None):
+                out[table] = None
+            elif table in out:
+                out[table] = sorted({*(out[table] or []), *(columns or [])})
+            else:
+                out[table] = None if columns is None else list(columns)
+    return out
+
+
+OVS_TABLES: dict[str, list[str] | None] = _merge(
+    {"Open_vSwitch": ["external_ids", "other_config"],
+     "Bridge": ["name", "datapath_type", "fail_mode", "ports"]},
+    binding_graph.OVS_TABLES)
+SB_TABLES: dict[str, list[str] | None] = _merge(
+    {"SB_Global": None}, binding_graph.SB_TABLES, LFLOW_SB_TABLES)
+
+
+@dataclass
+class ControllerContext:
+    """The engine context: ops for each database, None while it cannot take a write."""
+
+    sb_ops: list[Op] | None
+    ovs_ops: list[Op] | None
 
 
 class ChassisConfigNode(Node[ChassisConfig | None]):
@@ -73,6 +106,9 @@ class ControllerGraph:
     chassis_config: ChassisConfigNode
     ovs_inputs: list[TableInput]
     sb_inputs: list[TableInput]
+    binding: BindingNodes
+    lflow_output: LflowOutputNode
+    flow_output: FlowOutputNode
 
 
 def build_graph(ovs: Client, sb: Client) -> ControllerGraph:
@@ -80,7 +116,12 @@ def build_graph(ovs: Client, sb: Client) -> ControllerGraph:
     ovs_inputs = {t: TableInput(ovs, t) for t in OVS_TABLES}
     sb_inputs = {t: TableInput(sb, t) for t in SB_TABLES}
     config = ChassisConfigNode(ovs_inputs["Open_vSwitch"])
-    engine = Engine(ControllerOutput(config, *ovs_inputs.values(), *sb_inputs.values()),
+    binding = build_binding_nodes(config, ovs_inputs, sb_inputs)
+    lflows = LflowOutputNode(binding.runtime_data, sb_inputs)
+    flows = FlowOutputNode(binding.physical_flows, lflows)
+    writers = [n for n in binding.outputs if n is not binding.physical_flows]
+    engine = Engine(ControllerOutput(config, flows, *writers, *ovs_inputs.values(),
+                                     *sb_inputs.values()),
                     name="controller")
     return ControllerGraph(engine, config, list(ovs_inputs.values()),
-                           list(sb_inputs.values()))
+                           list(sb_inputs.values()), binding, lflows, flows)
