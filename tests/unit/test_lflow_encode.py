@@ -279,3 +279,9 @@ def test_unknown_action_class_is_a_semantic_error() -> None:
 
     with pytest.raises(LflowSemanticError, match="bogus; cannot be translated"):
         encode_actions((Bogus(),), EncodeParams())
+
+
+def test_dhcpv6_options_take_the_low_order_bytes_of_a_wider_constant() -> None:
+    # ovn-controller copies the last 6 (MAC) or 16 (IPv6) bytes of the constant.
+    got = encode("reg0[3] = put_dhcpv6_opts(server_id = aef0::10:1);")
+    assert got[0].userdata.endswith(userdata("00.02.00.06.00.00.00.10.00.01"))  # type: ignore[attr-defined]

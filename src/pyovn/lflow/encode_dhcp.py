@@ -104,13 +104,19 @@ def dhcpv4_option(opt: ax.GenOption) -> bytes:
     return bytes([opt.code & 0xFF, len(value) & 0xFF]) + value
 
 
+_U48 = (1 << 48) - 1
+_U128 = (1 << 128) - 1
+
+
 def dhcpv6_option(opt: ax.GenOption) -> bytes:
     """One DHCPv6 option: code, length (16 bits each) and value."""
     t = opt.type
     if t == "ipv6":
-        value = b"".join(c.value.to_bytes(16, "big") for c in _ints(opt))
+        # Like ovn-controller, the option takes the low-order bytes of any
+        # integer constant (an IPv6 address given for a MAC keeps its last 48 bits).
+        value = b"".join((c.value & _U128).to_bytes(16, "big") for c in _ints(opt))
     elif t == "mac":
-        value = _ints(opt)[0].value.to_bytes(6, "big")
+        value = (_ints(opt)[0].value & _U48).to_bytes(6, "big")
     elif t == "str":
         value = _text(opt)
     else:
