@@ -163,31 +163,156 @@ def test_incremental_flow_table_equals_a_recompute() -> None:
 def test_port_changes_that_keep_names_and_keys_cost_no_retranslation() -> None:
     world = World()
     world.lflow("outport == \"p1\"", dp=world.sw1)
+    names_p9 = world.lflow("outport == \"p9\"", dp=world.sw1, table=2)
     graph = _build(world)
     graph.engine.run()
+    done = graph.lflows.translations
+    assert names_p9 not in graph.lflows.data.flows  # p9 does not exist yet
     p1 = next(r for r in world.sb.tables["Port_Binding"].rows.values()
               if r["logical_port"] == "p1")
     world.sb.update("Port_Binding", p1.uuid, up=True)
     world.sb.insert("Port_Binding", logical_port="q9", datapath=world.sw2, tunnel_key=9)
     graph.feed()
     graph.engine.run()
-    assert graph.lflows.stats.recompute == 1
-    # A new port on a local datapath may be named by lflows: retranslate.
+    assert graph.lflows.translations == done
+    # A new port re-translates exactly the lflow that named it.
     world.sb.insert("Port_Binding", logical_port="p9", datapath=world.sw1, tunnel_key=10)
     graph.feed()
     graph.engine.run()
-    assert graph.lflows.stats.recompute == 2
+    assert graph.lflows.translations == done + 1
+    assert "reg15=0xa" in str(graph.lflows.data.flows[names_p9][0])
+    assert graph.lflows.stats.recompute == 1
 
 
-def test_an_lflow_handled_before_a_recompute_in_the_same_run_reaches_the_table() -> None:
+def test_an_lflow_handled_in_the_same_run_as_a_new_port_reaches_the_table() -> None:
     world = World()
     world.lflow("ip4", dp=world.sw1)
     graph = _build(world)
     graph.engine.run()
-    # The lflow handler runs first, then the new local port forces a recompute.
-    added = world.lflow("arp", dp=world.sw1, table=3)
+    added = world.lflow("outport == \"p9\"", dp=world.sw1, table=3)
     world.sb.insert("Port_Binding", logical_port="p9", datapath=world.sw1, tunnel_key=10)
     graph.feed()
     graph.engine.run()
-    assert graph.lflows.stats.recompute == 2
+    assert graph.lflows.stats.recompute == 1
     assert graph.flows.data.flows_of(added) == graph.lflows.data.flows[added] != []
+
+
+def _claim(world: World, name: str, ofport: int) -> None:
+    """Bind logical port ``name`` to a new local interface."""
+    iface = world.ovs.insert("Interface", name=name, ofport=ofport,
+                             external_ids={"iface-id": name})
+    port = world.ovs.insert("Port", name=name, interfaces=(iface,))
+    bridge = next(iter(world.ovs.tables["Bridge"].rows.values()))
+    world.ovs.update("Bridge", bridge.uuid, ports=(*bridge["ports"], port))
+
+
+def _retranslated(graph: Graph, change: Any) -> int:
+    """Run ``change``, then the engine; how many lflows were translated again."""
+    before = graph.lflows.translations
+    change()
+    graph.feed()
+    graph.engine.run()
+    assert graph.lflows.stats.recompute == 1, "the change recomputed lflow_output"
+    return graph.lflows.translations - before
+
+
+def test_address_set_and_port_group_changes_retranslate_only_their_readers() -> None:
+    world = World()
+    as1 = world.sb.insert("Address_Set", name="as1", addresses=("10.0.0.1",))
+    pg = world.sb.insert("Port_Group", name="1_pg1", ports=("p1",))
+    by_as = world.lflow("ip4.src == $as1", dp=world.sw1)
+    by_pg = world.lflow("outport == @pg1", dp=world.sw1, table=2)
+    by_missing = world.lflow("ip4.dst == $as2", dp=world.sw1, table=3)
+    world.lflow("ip4", dp=world.sw1, table=4)
+    graph = _build(world)
+    graph.engine.run()
+    assert by_missing not in graph.lflows.data.flows
+
+    assert _retranslated(graph, lambda: world.sb.update(
+        "Address_Set", as1, addresses=("10.0.0.1", "10.0.0.2"))) == 1
+    assert len(graph.lflows.data.flows[by_as]) == 2
+    assert _retranslated(graph, lambda: world.sb.update("Port_Group", pg, ports=())) == 1
+    assert by_pg not in graph.lflows.data.flows
+    # Creating the address set an lflow named re-translates that lflow.
+    assert _retranslated(graph, lambda: world.sb.insert(
+        "Address_Set", name="as2", addresses=("10.0.0.9",))) == 1
+    assert "nw_dst=10.0.0.9" in str(graph.lflows.data.flows[by_missing][0])
+    # An address set nobody reads costs nothing.
+    assert _retranslated(graph, lambda: world.sb.insert(
+        "Address_Set", name="other", addresses=("1.1.1.1",))) == 0
+
+
+def test_a_datapath_that_becomes_local_translates_only_its_lflows() -> None:
+    world = World()
+    world.lflow("ip4", dp=world.sw1)
+    on_sw2 = [world.lflow("ip4", dp=world.sw2, table=t) for t in range(3)]
+    graph = _build(world)
+    graph.engine.run()
+    assert not any(u in graph.lflows.data.flows for u in on_sw2)
+    # q1 on sw2 bound here: sw2 is local now; its three lflows are translated.
+    assert _retranslated(graph, lambda: _claim(world, "q1", 2)) == 3
+    assert all("metadata=0x2" in str(graph.lflows.data.flows[u][0]) for u in on_sw2)
+
+
+def test_is_chassis_resident_follows_claims_and_dp_groups_follow_membership() -> None:
+    world = World()
+    world.sb.insert("Port_Binding", logical_port="p2", datapath=world.sw1, tunnel_key=7)
+    resident = world.lflow('is_chassis_resident("p2") && ip4', dp=world.sw1)
+    world.lflow("ip6", dp=world.sw1, table=2)
+    only_sw2 = world.sb.insert("Logical_DP_Group", datapaths=(world.sw2,))
+    grouped = world.lflow("arp", group=only_sw2, table=3)
+    graph = _build(world)
+    graph.engine.run()
+    assert resident not in graph.lflows.data.flows
+    assert _retranslated(graph, lambda: _claim(world, "p2", 3)) == 1
+    assert graph.lflows.data.flows[resident]
+    assert grouped not in graph.lflows.data.flows
+    assert _retranslated(graph, lambda: world.sb.update(
+        "Logical_DP_Group", only_sw2, datapaths=(world.sw1, world.sw2))) == 1
+    assert "metadata=0x1" in str(graph.lflows.data.flows[grouped][0])
+
+
+def test_a_forced_recompute_reuses_every_unchanged_translation() -> None:
+    world = World()
+    world.sb.insert("Address_Set", name="as1", addresses=("10.0.0.1",))
+    for table in range(5):
+        world.lflow(f"ip4.src == $as1 && ip.ttl == {table}", dp=world.sw1, table=table)
+    graph = _build(world)
+    graph.engine.run()
+    before, flows = graph.lflows.translations, dict(graph.lflows.data.flows)
+    graph.engine.force_recompute()
+    graph.engine.run()
+    assert graph.lflows.stats.recompute == 2
+    assert graph.lflows.translations == before
+    assert graph.lflows.data.flows == flows
+
+
+def test_dependency_tracking_equals_a_fresh_recompute_after_every_change() -> None:
+    world = World()
+    world.sb.insert("Port_Binding", logical_port="p2", datapath=world.sw1, tunnel_key=7)
+    as1 = world.sb.insert("Address_Set", name="as1", addresses=("10.0.0.1",))
+    pg = world.sb.insert("Port_Group", name="1_pg1", ports=("p1",))
+    for match in ("ip4.src == $as1", "outport == @pg1", "outport == \"p9\"",
+                  'is_chassis_resident("p2")', "ip4.dst == $as1 && tcp.dst == {80, 443}"):
+        world.lflow(match, group=world.both, table=len(match) % 20)
+
+    def step(fn: Any) -> Any:
+        def change(graph: Graph) -> None:
+            fn()
+            graph.feed()
+        return change
+
+    changes = [
+        step(lambda: world.sb.update("Address_Set", as1, addresses=("10.0.0.1", "10.0.0.7"))),
+        step(lambda: world.sb.update("Port_Group", pg, ports=("p1", "p2"))),
+        step(lambda: _claim(world, "p2", 3)),
+        step(lambda: world.sb.insert("Port_Binding", logical_port="p9", datapath=world.sw1,
+                                     tunnel_key=11)),
+        step(lambda: _claim(world, "q1", 4)),
+        step(lambda: world.sb.update("Address_Set", as1, name="as1-renamed")),
+        step(lambda: world.sb.delete("Port_Group", pg)),
+    ]
+    # (Only lflow_output's flows: a fresh graph numbers the new ports' ct zones anew.)
+    assert_incremental_equals_recompute(
+        lambda: _build(world), changes,
+        lambda g: {u: sorted(map(str, f)) for u, f in g.lflows.data.flows.items()}, fresh=True)

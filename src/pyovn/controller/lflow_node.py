@@ -6,37 +6,43 @@ says which lflows' flows changed in this run — the same shape as
 :class:`~pyovn.controller.physical_node.PhysicalFlows`, so ``flow_output`` replaces
 exactly those parents.
 
-Inputs and how their changes are handled:
+Every input has a change handler, and every handler re-translates exactly the lflows
+that the change can affect — never all of them:
 
-- ``SB_logical_flow``: inserted, modified and deleted lflows are translated again or
-  dropped, one by one (the other lookups are unchanged in such a run, so the result
-  equals a recompute).
-- ``runtime_data``, ``SB_port_binding``, ``SB_multicast_group``: a change that leaves
-  what the translation reads from them as it was — the local datapaths and their
-  keys, the claimed ports, the (datapath, name) → tunnel key map of the local
-  datapaths — is handled with nothing to do (claims echoed, ``up`` set, ports joining
-  a multicast group: the common changes). Anything else recomputes.
-- ``SB_logical_dp_group``, ``SB_datapath_binding``, ``SB_address_set``,
-  ``SB_port_group`` recompute the node: every lflow of the local datapaths is
-  translated again. The dependency index of DESIGN.md section 5 (resource → lflows)
-  will replace these recomputes.
+- ``SB_logical_flow``: inserted and modified lflows are translated, deleted ones
+  dropped.
+- ``SB_address_set``, ``SB_port_group``, ``SB_port_binding``,
+  ``SB_multicast_group``: the node's :class:`~pyovn.controller.lflow_deps.Resources`
+  take the change, and the lflows whose translation read the changed name
+  (:class:`~pyovn.controller.lflow_deps.DepIndex`) are translated again — also those
+  that looked the name up and did not find it.
+- ``runtime_data`` and ``SB_datapath_binding``: a datapath that became local (or
+  stopped being, or whose key or type changed) re-translates the lflows of that
+  datapath (directly, or through a Logical_DP_Group); a port claimed or released
+  re-translates the lflows that asked ``is_chassis_resident()`` about it.
+- ``SB_logical_dp_group``: a group whose members changed re-translates its lflows.
+
+A recompute (engine-forced, or after a reconnect) reuses an lflow's flows when its
+row, its datapaths and every value it read are unchanged (``DepIndex.still_valid``);
+:attr:`LflowOutputNode.translations` counts the translations actually done.
 
 A logical flow that cannot be translated is logged (rate-limited, with its UUID) and
-yields no flows.
+yields no flows; it is translated again when it or something it read changes.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pyovn.controller.lflow_deps import DepIndex, DepKey, Recorder, Resources
 from pyovn.controller.runtime_data import RuntimeData
 from pyovn.daemon import RateLimitedLogger
 from pyovn.engine import HandlerResult, Node
 from pyovn.engine.ovsdb_input import TableInput
-from pyovn.lflow.translate import ConjIdAllocator, LflowTranslateError, Lookups, translate_lflow
+from pyovn.lflow.translate import ConjIdAllocator, LflowTranslateError, translate_lflow
 from pyovn.openflow import Flow
 from pyovn.ovsdb import Row
 
@@ -68,6 +74,13 @@ class _Dp:
     snat_ct_zone: bool
 
 
+def _signature(lflow: Row, dps: list[_Dp]) -> tuple[object, ...]:
+    """Everything of the row and its datapaths that the translation reads."""
+    return (lflow["pipeline"], lflow["table_id"], lflow["priority"], lflow["match"],
+            lflow["actions"], lflow["controller_meter"], lflow["tags"].get("in_out_port"),
+            tuple(dps))
+
+
 class LflowOutputNode(Node[LflowFlows]):
     """Translates the logical flows of the local datapaths (see the module docstring)."""
 
@@ -76,90 +89,94 @@ class LflowOutputNode(Node[LflowFlows]):
         self.runtime_data = runtime_data
         self.sb = sb
         self.conj_ids = ConjIdAllocator()
+        #: lflow translations done (a reused cached result does not count)
+        self.translations = 0
         self._rl = RateLimitedLogger(log)
-        self._lookups = Lookups()
+        self._res = Resources()
         self._dps: dict[str, _Dp] = {}
-        self._claimed: frozenset[str] = frozenset()
-        # No handlers yet: a change to any of these may alter many lflows' flows.
-        for name in ("Logical_DP_Group", "Datapath_Binding", "Address_Set", "Port_Group"):
-            self.add_input(sb[name])
-        self.add_input(sb["Port_Binding"], self._names_handler("Port_Binding", "logical_port"))
-        self.add_input(sb["Multicast_Group"], self._names_handler("Multicast_Group", "name"))
+        self._key_to_dp: dict[int, str] = {}
+        self._recorder = Recorder(self._res, self._key_to_dp, self.conj_ids)
+        self._deps = DepIndex()
+        self._sigs: dict[str, tuple[object, ...]] = {}
+        # Every lflow by its logical_datapath and by its logical_dp_group.
+        self._by_dp: dict[str, set[str]] = {}
+        self._by_group: dict[str, set[str]] = {}
+        self.add_input(sb["Datapath_Binding"], self._datapath_handler)
+        self.add_input(sb["Logical_DP_Group"], self._dp_group_handler)
+        self.add_input(sb["Address_Set"], self._named_set_handler(
+            "Address_Set", "addresses", self._res.address_sets, "as"))
+        self.add_input(sb["Port_Group"], self._named_set_handler(
+            "Port_Group", "ports", self._res.port_groups, "pg"))
+        self.add_input(sb["Port_Binding"], self._ports_handler(
+            "Port_Binding", "logical_port", self._res.pb_ports))
+        self.add_input(sb["Multicast_Group"], self._ports_handler(
+            "Multicast_Group", "name", self._res.mc_groups))
         self.add_input(runtime_data, self._runtime_handler)
-        # Last, so that its handler (the only one that changes the data) runs only once
-        # every other input was handled: a recompute after it would not see its changes.
         self.add_input(sb["Logical_Flow"], self._lflow_handler)
 
     def clear_tracked_data(self) -> None:
         """No lflow changed yet in this run."""
         self.data.changed = set()
 
-    # -- lookups -------------------------------------------------------------------------
+    # -- resources -----------------------------------------------------------------------
 
-    def _prepare(self) -> None:
-        """Build the lookups from the current rows (valid until a recompute)."""
-        rd = self.runtime_data.data
+    def _local_dps(self) -> dict[str, _Dp]:
         dp_rows = self.sb["Datapath_Binding"].rows
-        self._dps = {}
-        for uuid, ldp in rd.local_datapaths.items():
+        out: dict[str, _Dp] = {}
+        for uuid, ldp in self.runtime_data.data.local_datapaths.items():
             row = dp_rows.get(uuid)
             ids: dict[str, str] = row["external_ids"] if row is not None else {}
-            self._dps[uuid] = _Dp(ldp.tunnel_key, "logical-router" not in ids,
-                                  "snat-ct-zone" in ids)
-        keys_by_uuid = {u: d.key for u, d in self._dps.items()}
-        ports: dict[tuple[int, str], int] = {}
-        for table, column in (("Port_Binding", "logical_port"), ("Multicast_Group", "name")):
+            out[uuid] = _Dp(ldp.tunnel_key, "logical-router" not in ids, "snat-ct-zone" in ids)
+        return out
+
+    def _set_dps(self, dps: dict[str, _Dp]) -> None:
+        self._dps = dps
+        self._key_to_dp.clear()
+        self._key_to_dp.update((d.key, u) for u, d in dps.items())
+
+    def _load_resources(self) -> None:
+        """Fill the resources from the current rows (a recompute)."""
+        res = self._res
+        for table, column, ports in (("Port_Binding", "logical_port", res.pb_ports),
+                                     ("Multicast_Group", "name", res.mc_groups)):
+            ports.clear()
             for row in self.sb[table].rows.values():
-                dp_key = keys_by_uuid.get(row["datapath"])
-                if dp_key is not None:
-                    ports[(dp_key, row[column])] = row["tunnel_key"]
-        address_sets = {r["name"]: list(r["addresses"])
-                        for r in self.sb["Address_Set"].rows.values()}
-        port_groups = {r["name"]: list(r["ports"]) for r in self.sb["Port_Group"].rows.values()}
-        claimed = frozenset(rd.bindings.claimed)
-        self._claimed = claimed
+                ports[(row["datapath"], row[column])] = row["tunnel_key"]
+        for table, column, sets in (("Address_Set", "addresses", res.address_sets),
+                                    ("Port_Group", "ports", res.port_groups)):
+            sets.clear()
+            for row in self.sb[table].rows.values():
+                sets[row["name"]] = list(row[column])
+        res.claimed = frozenset(self.runtime_data.data.bindings.claimed)
+        self._set_dps(self._local_dps())
 
-        def lookup_port(dp_key: int, name: str) -> int | None:
-            return ports.get((dp_key, name))
+    def _index_lflow(self, uuid: str, lflow: Row, add: bool) -> None:
+        for index, ref in ((self._by_dp, lflow["logical_datapath"]),
+                           (self._by_group, lflow["logical_dp_group"])):
+            if ref is None:
+                continue
+            if add:
+                index.setdefault(ref, set()).add(uuid)
+            elif ref in index:
+                index[ref].discard(uuid)
+                if not index[ref]:
+                    del index[ref]
 
-        self._lookups = Lookups(lookup_port=lookup_port, address_sets=address_sets,
-                                port_groups=port_groups,
-                                is_chassis_resident=lambda port: port in claimed,
-                                conj_ids=self.conj_ids)
+    def _lflows_of_dps(self, dps: Iterable[str]) -> set[str]:
+        wanted = set(dps)
+        out: set[str] = set()
+        for dp in wanted:
+            out |= self._by_dp.get(dp, set())
+        groups = self.sb["Logical_DP_Group"].rows
+        for group, lflows in self._by_group.items():
+            row = groups.get(group)
+            if row is not None and not wanted.isdisjoint(row["datapaths"]):
+                out |= lflows
+        return out
 
-    def _dp_keys(self, rd: RuntimeData) -> dict[str, int]:
-        return {u: d.tunnel_key for u, d in rd.local_datapaths.items()}
+    # -- translation ---------------------------------------------------------------------
 
-    def _runtime_handler(self, ctx: Any) -> HandlerResult:
-        rd = self.runtime_data.data
-        if self._dp_keys(rd) != {u: d.key for u, d in self._dps.items()} \
-                or frozenset(rd.bindings.claimed) != self._claimed:
-            return HandlerResult.UNHANDLED
-        return HandlerResult.HANDLED_UNCHANGED
-
-    def _names_handler(self, table: str, column: str) -> Callable[[Any], HandlerResult]:
-        """A handler for a table of named ports: unchanged while the port keys of the
-        local datapaths are."""
-        def handle(ctx: Any) -> HandlerResult:
-            changes = self.sb[table].changes
-            if changes is None:
-                return HandlerResult.UNHANDLED
-            keys = {u: d.key for u, d in self._dps.items()}
-            for row in changes.inserted.values():
-                if row["datapath"] in keys:
-                    return HandlerResult.UNHANDLED
-            for row in changes.deleted.values():
-                if row["datapath"] in keys:
-                    return HandlerResult.UNHANDLED
-            for old, new in changes.modified.values():
-                if (old["datapath"] in keys or new["datapath"] in keys) and (
-                        old["datapath"], old[column], old["tunnel_key"]) != (
-                        new["datapath"], new[column], new["tunnel_key"]):
-                    return HandlerResult.UNHANDLED
-            return HandlerResult.HANDLED_UNCHANGED
-        return handle
-
-    def _datapaths(self, lflow: Row) -> Iterable[_Dp]:
+    def _datapaths(self, lflow: Row) -> list[_Dp]:
         dp = lflow["logical_datapath"]
         if dp is not None:
             local = self._dps.get(dp)
@@ -167,22 +184,42 @@ class LflowOutputNode(Node[LflowFlows]):
         group = self.sb["Logical_DP_Group"].rows.get(lflow["logical_dp_group"] or "")
         if group is None:
             return []
-        return [d for d in (self._dps.get(u) for u in group["datapaths"]) if d is not None]
+        return [d for d in (self._dps.get(u) for u in sorted(group["datapaths"]))
+                if d is not None]
 
-    def _translate(self, uuid: str, lflow: Row) -> list[Flow]:
+    def _translate(self, uuid: str, lflow: Row | None, reuse: bool = False) -> list[Flow]:
+        """The lflow's flows on its local datapaths; records what it read."""
+        dps = self._datapaths(lflow) if lflow is not None else []
+        if lflow is None or not dps:
+            self._forget(uuid)
+            return []
+        sig = _signature(lflow, dps)
+        if reuse and self._sigs.get(uuid) == sig and self._deps.still_valid(uuid, self._res):
+            return self.data.flows.get(uuid, [])
+        self.translations += 1
+        self.conj_ids.free(uuid)
+        rec = self._recorder
+        rec.start()
         flows: list[Flow] = []
         tags: dict[str, str] = lflow["tags"]
-        for dp in self._datapaths(lflow):
+        for dp in dps:
             try:
                 flows.extend(translate_lflow(
                     uuid, lflow["pipeline"], lflow["table_id"], lflow["priority"],
-                    lflow["match"], lflow["actions"], dp_key=dp.key, lookups=self._lookups,
+                    lflow["match"], lflow["actions"], dp_key=dp.key, lookups=rec.lookups,
                     is_switch=dp.is_switch, snat_ct_zone=dp.snat_ct_zone,
                     controller_meter=lflow["controller_meter"],
                     in_out_port=tags.get("in_out_port")))
             except LflowTranslateError as err:
                 self._rl.warning(("lflow", uuid), "%s", err)
+        self._deps.record(uuid, rec.deps)
+        self._sigs[uuid] = sig
         return flows
+
+    def _forget(self, uuid: str) -> None:
+        self._deps.remove(uuid)
+        self._sigs.pop(uuid, None)
+        self.conj_ids.free(uuid)
 
     def _set(self, uuid: str, flows: list[Flow]) -> None:
         old = self.data.flows.get(uuid)
@@ -190,36 +227,127 @@ class LflowOutputNode(Node[LflowFlows]):
             self.data.flows[uuid] = flows
         else:
             self.data.flows.pop(uuid, None)
-            self.conj_ids.free(uuid)
         if old != (flows or None):
             self.data.changed.add(uuid)
+
+    def _retranslate(self, uuids: Iterable[str]) -> HandlerResult:
+        rows = self.sb["Logical_Flow"].rows
+        for uuid in sorted(uuids):
+            self._set(uuid, self._translate(uuid, rows.get(uuid)))
+        return self._result()
+
+    def _result(self) -> HandlerResult:
+        return HandlerResult.HANDLED_UPDATED if self.data.changed \
+            else HandlerResult.HANDLED_UNCHANGED
 
     # -- engine --------------------------------------------------------------------------
 
     def run(self, ctx: Any) -> bool:
-        """Translate every lflow of the local datapaths."""
-        self._prepare()
+        """Translate every lflow of the local datapaths, reusing unchanged results."""
+        self._load_resources()
+        self._by_dp.clear()
+        self._by_group.clear()
+        rows = self.sb["Logical_Flow"].rows
         old = self.data.flows
         new: dict[str, list[Flow]] = {}
-        for uuid, lflow in self.sb["Logical_Flow"].rows.items():
-            flows = self._translate(uuid, lflow)
+        for uuid in sorted(rows):
+            lflow = rows[uuid]
+            self._index_lflow(uuid, lflow, add=True)
+            flows = self._translate(uuid, lflow, reuse=True)
             if flows:
                 new[uuid] = flows
-        for uuid in old.keys() - new.keys():
-            self.conj_ids.free(uuid)
+        for uuid in old.keys() - rows.keys():
+            self._forget(uuid)
         self.data.flows = new
-        self.data.changed = {u for u in old.keys() | new.keys() if old.get(u) != new.get(u)}
+        # Handlers earlier in this run may have changed lflows already: keep those too.
+        self.data.changed |= {u for u in old.keys() | new.keys() if old.get(u) != new.get(u)}
         return bool(self.data.changed)
 
     def _lflow_handler(self, ctx: Any) -> HandlerResult:
         changes = self.sb["Logical_Flow"].changes
         if changes is None:
             return HandlerResult.UNHANDLED
-        for uuid in changes.deleted:
-            self._set(uuid, [])
+        for uuid, lflow in changes.deleted.items():
+            self._index_lflow(uuid, lflow, add=False)
+        for uuid, (old, lflow) in changes.modified.items():
+            self._index_lflow(uuid, old, add=False)
+            self._index_lflow(uuid, lflow, add=True)
         for uuid, lflow in changes.inserted.items():
-            self._set(uuid, self._translate(uuid, lflow))
-        for uuid, (_old, lflow) in changes.modified.items():
-            self._set(uuid, self._translate(uuid, lflow))
-        return HandlerResult.HANDLED_UPDATED if self.data.changed \
-            else HandlerResult.HANDLED_UNCHANGED
+            self._index_lflow(uuid, lflow, add=True)
+        return self._retranslate([*changes.deleted, *changes.inserted, *changes.modified])
+
+    def _named_set_handler(self, table: str, column: str, sets: dict[str, Any],
+                           kind: str) -> Any:
+        """Address_Set / Port_Group: re-translate the readers of each changed name."""
+        def handle(ctx: Any) -> HandlerResult:
+            changes = self.sb[table].changes
+            if changes is None:
+                return HandlerResult.UNHANDLED
+            names: set[str] = set()
+            for row in changes.deleted.values():
+                names.add(row["name"])
+                sets.pop(row["name"], None)
+            for old, _new in changes.modified.values():
+                names.add(old["name"])
+                sets.pop(old["name"], None)
+            for row in [*changes.inserted.values(), *(n for _o, n in changes.modified.values())]:
+                names.add(row["name"])
+                sets[row["name"]] = list(row[column])
+            return self._retranslate(self._deps.stale_readers(
+                [(kind, n) for n in names], self._res))
+        handle.__name__ = f"_{table.lower()}_handler"
+        return handle
+
+    def _ports_handler(self, table: str, column: str, ports: dict[tuple[str, str], int]) -> Any:
+        """Port_Binding / Multicast_Group: re-translate the readers of changed (dp, name)."""
+        def handle(ctx: Any) -> HandlerResult:
+            changes = self.sb[table].changes
+            if changes is None:
+                return HandlerResult.UNHANDLED
+            touched: set[DepKey] = set()
+            olds = [*changes.deleted.values(), *(o for o, _n in changes.modified.values())]
+            news = [*changes.inserted.values(), *(n for _o, n in changes.modified.values())]
+            for row in olds:
+                key = (row["datapath"], row[column])
+                if ports.get(key) == row["tunnel_key"]:
+                    del ports[key]
+                touched.add(("port", *key))
+            for row in news:
+                key = (row["datapath"], row[column])
+                ports[key] = row["tunnel_key"]
+                touched.add(("port", *key))
+            # A change that keeps datapath, name and key ("up", claims) reads the same:
+            # only readers that got another value are translated again.
+            return self._retranslate(self._deps.stale_readers(touched, self._res))
+        handle.__name__ = f"_{table.lower()}_handler"
+        return handle
+
+    def _sync_local(self) -> HandlerResult:
+        """Take the current local datapaths and claims; re-translate what they change."""
+        dps = self._local_dps()
+        moved = {u for u in dps.keys() | self._dps.keys() if dps.get(u) != self._dps.get(u)}
+        claimed = frozenset(self.runtime_data.data.bindings.claimed)
+        flipped = claimed ^ self._res.claimed
+        if moved:
+            self._set_dps(dps)
+        self._res.claimed = claimed
+        todo = self._lflows_of_dps(moved) if moved else set()
+        todo |= self._deps.stale_readers([("resident", p) for p in flipped], self._res)
+        return self._retranslate(todo)
+
+    def _runtime_handler(self, ctx: Any) -> HandlerResult:
+        return self._sync_local()
+
+    def _datapath_handler(self, ctx: Any) -> HandlerResult:
+        # A local datapath's key or type (external_ids) may have changed.
+        return self._sync_local()
+
+    def _dp_group_handler(self, ctx: Any) -> HandlerResult:
+        changes = self.sb["Logical_DP_Group"].changes
+        if changes is None:
+            return HandlerResult.UNHANDLED
+        groups = {*changes.inserted, *changes.modified, *changes.deleted}
+        todo: set[str] = set()
+        for group in groups:
+            todo |= self._by_group.get(group, set())
+        return self._retranslate(todo)

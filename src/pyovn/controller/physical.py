@@ -13,7 +13,8 @@ table can replace them by parent:
   inport == outport unless allowed), 64 (hair-pin by clearing ``in_port``) and 65
   (logical → physical: output); for a localport 39 (never tunnel its traffic); for a
   localnet port the 41 drops of localport and local-only traffic; for a port on
-  another chassis of a datapath with a localnet port, 40 (send it to the localnet).
+  another chassis of a datapath with a localnet port, 40 (send it to the localnet);
+  for a patch port 40, 41, 64 and 65 (into the peer datapath's ingress pipeline).
 - :func:`multicast_group_flows` (parent: the Multicast_Group UUID): the fan-out of a
   group to its members, tables 40 and 39 (see that function).
 - :func:`fixed_flows` (parent :data:`FIXED_PARENT`): the defaults of tables 0, 37 to
@@ -30,8 +31,9 @@ flows). The table layout, registers and flag bits are :mod:`pyovn.lflow.tables`'
 localnet port) gets the table-39 flow that encapsulates and outputs to the tunnel
 there, and table 0 gets one decapsulation flow per tunnel port. Until then such ports
 get no flow, exactly as ovn-controller 23.03 installs none when it has no tunnel to
-that chassis. Routers' ports (``patch``, ``l3gateway``, ``chassisredirect``) and VTEP
-ports are out of scope as well and get no flows.
+that chassis. Gateway ports (``l3gateway``, ``chassisredirect``) and VTEP ports are
+out of scope as well and get no flows; ``patch`` ports (between a switch and a router)
+get theirs from :func:`patch_port_flows`.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from pyovn.lflow.tables import (
 )
 from pyovn.openflow import Action, Flow, Match, Output, PopVlan, PushVlan, Resubmit, SetField
 from pyovn.openflow.actions import load
+from pyovn.openflow.nx_actions import Clone, CtClear
 from pyovn.ovsdb import Row
 
 __all__ = [
@@ -67,6 +70,8 @@ __all__ = [
     "fixed_flows",
     "flag_load",
     "multicast_group_flows",
+    "patch_peer",
+    "patch_port_flows",
     "port_binding_flows",
     "remote_port_flows",
     "zone_ids",
@@ -94,8 +99,8 @@ OFPP_NONE_16 = 0xFFFF
 #: 802.1Q's "a VLAN header is present" bit of vlan_tci (VLAN_CFI).
 VLAN_CFI = 0x1000
 
-#: Port_Binding types whose flows this module does not build (routers, VTEP gateways).
-UNSUPPORTED_TYPES = frozenset({"patch", "l3gateway", "chassisredirect", "vtep"})
+#: Port_Binding types whose flows this module does not build (gateways, VTEP).
+UNSUPPORTED_TYPES = frozenset({"l3gateway", "chassisredirect", "vtep"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +298,8 @@ def port_binding_flows(pb: Row, ctx: PhysicalContext) -> list[Flow]:
     if ld is None or pb["type"] in UNSUPPORTED_TYPES:
         return []
     lport, kind = pb["logical_port"], pb["type"]
+    if kind == "patch":
+        return patch_port_flows(pb, ctx, ld)
     tag = 0
     parent_pb: Row | None = None
     parent = pb["parent_port"]
@@ -325,6 +332,47 @@ def port_binding_flows(pb: Row, ctx: PhysicalContext) -> list[Flow]:
                      [SetField(MFF_LOG_OUTPORT, localnet["tunnel_key"]),
                       Resubmit(table=T_LOCAL_OUTPUT)], cookie_of(pb.uuid))]
     return remote_port_flows(pb, ctx, ld)
+
+
+def patch_peer(pb: Row, ctx: PhysicalContext) -> Row | None:
+    """The other end of patch port ``pb``: the port its ``options:peer`` names, if that
+    one is a patch port naming ``pb`` back (23.03 ignores a one-sided pair)."""
+    peer = ctx.port_bindings.get((pb["options"] or {}).get("peer", ""))
+    if peer is None or peer["type"] != pb["type"] \
+            or (peer["options"] or {}).get("peer") != pb["logical_port"]:
+        return None
+    return peer
+
+
+def patch_port_flows(pb: Row, ctx: PhysicalContext, ld: LocalDatapath) -> list[Flow]:
+    """The flows of patch port ``pb`` (a switch's port to a router, or the router's
+    port to the switch): the local delivery flows of tables 40, 41 and 64, and table
+    65 crossing to the peer's datapath, as 23.03's ``consider_port_binding``.
+
+    Crossing runs in a ``clone`` so that the packet comes back unchanged, with
+    conntrack state and zones cleared, the peer's zones, datapath and inport loaded,
+    and flags, outport and the logical registers zeroed for the peer's ingress
+    pipeline. The flows also depend on the peer's row and zones
+    (:class:`~pyovn.controller.physical_node.PhysicalFlowsNode` recomputes both ends).
+    """
+    peer = patch_peer(pb, ctx)
+    if peer is None:
+        return []
+    peer_ld = ctx.local_datapaths.get(peer["datapath"])
+    if peer_ld is None:
+        return []
+    dp_key, key = ld.tunnel_key, pb["tunnel_key"]
+    flows = _local_common_flows(pb, dp_key, zone_ids(pb, ctx.ct_zones), None)
+    cross: list[Action] = [CtClear(), SetField(MFF_LOG_DNAT_ZONE, 0),
+                           SetField(MFF_LOG_SNAT_ZONE, 0), SetField(MFF_LOG_CT_ZONE, 0),
+                           *_ingress_loads(peer, peer_ld.tunnel_key,
+                                           zone_ids(peer, ctx.ct_zones)),
+                           SetField(MFF_LOG_FLAGS, 0), SetField(MFF_LOG_OUTPORT, 0),
+                           *(SetField(f"reg{i}", 0) for i in range(N_LOG_REGS)),
+                           Resubmit(table=T_INGRESS)]
+    flows.append(Flow(T_LOG_TO_PHY, 100, _outport_match(dp_key, key), [Clone(cross)],
+                      cookie_of(pb.uuid)))
+    return flows
 
 
 def remote_port_flows(pb: Row, ctx: PhysicalContext, ld: LocalDatapath) -> list[Flow]:

@@ -13,9 +13,9 @@ incrementally by recomputing the parents it can affect:
   multicast groups of their datapaths); all rows of the datapaths that became local,
   stopped being local or changed (tunnel key, localnet port).
 - ``ct_zones``: the ports whose zone changed (and their groups); all ports of a
-  datapath whose NAT zone changed.
-- SB tables: the changed rows; for a Port_Binding also its containers, the groups
-  and MAC bindings of its datapath.
+  datapath whose NAT zone changed, and their patch peers.
+- SB tables: the changed rows; for a Port_Binding also its containers, its patch
+  peer, the groups and MAC bindings of its datapath.
 
 A change of this chassis's identity recomputes everything.
 """
@@ -238,6 +238,7 @@ class PhysicalFlowsNode(Node[PhysicalFlows]):
         for index in ("logical_port", "parent_port"):
             for pb in self._index(self.pb, index).rows(name):
                 todo.pbs.add(pb.uuid)
+                self._add_peer(todo, pb)
                 dps.add(pb["datapath"])
                 if pb["type"] in ("localnet", "l2gateway"):
                     # The datapath's other ports may be reached through this one.
@@ -247,6 +248,12 @@ class PhysicalFlowsNode(Node[PhysicalFlows]):
             todo.mcs.update(r.uuid for r in self._index(self.mc, "datapath").rows(dp))
         todo.mbs.update(r.uuid for r in self._index(self.mb, "logical_port").rows(name))
         todo.smbs.update(r.uuid for r in self._index(self.smb, "logical_port").rows(name))
+
+    def _add_peer(self, todo: _Todo, pb: Row) -> None:
+        """A patch port's flows load its peer's keys and zones: recompute the peer."""
+        peer = (pb["options"] or {}).get("peer") if pb["type"] == "patch" else None
+        if peer:
+            todo.pbs.update(r.uuid for r in self._index(self.pb, "logical_port").rows(peer))
 
     def _runtime_handler(self, ctx: Any) -> HandlerResult:
         data = self.runtime_data.data
@@ -262,8 +269,11 @@ class PhysicalFlowsNode(Node[PhysicalFlows]):
         for user in self.ct_zones.data.changed:
             dp, _, kind = user.rpartition("_")
             if kind in ("dnat", "snat") and is_uuid(dp):
-                # A datapath's NAT zones are loaded by all of its ports' flows.
-                todo.pbs.update(r.uuid for r in self._index(self.pb, "datapath").rows(dp))
+                # A datapath's NAT zones are loaded by all of its ports' flows, and by
+                # the flows of their patch peers that cross into it.
+                for pb in self._index(self.pb, "datapath").rows(dp):
+                    todo.pbs.add(pb.uuid)
+                    self._add_peer(todo, pb)
             else:
                 self._add_port(todo, user)
         return self._apply(todo)
@@ -278,6 +288,7 @@ class PhysicalFlowsNode(Node[PhysicalFlows]):
             rows += (old, new)
         for pb in rows:
             todo.pbs.add(pb.uuid)
+            self._add_peer(todo, pb)  # also when pb is gone: the peer loses its flows
             if pb["datapath"] in self.runtime_data.data.local_datapaths:
                 self._add_port(todo, pb["logical_port"], (pb["datapath"],))
         return self._apply(todo)

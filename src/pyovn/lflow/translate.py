@@ -128,13 +128,15 @@ class ConjIdAllocator:
     ``start`` picks the first id to try (default :func:`conj_hash`).
     """
 
-    __slots__ = ("_by_lflow", "_start", "_taken")
+    __slots__ = ("_by_lflow", "_dps_of", "_start", "_taken")
 
     def __init__(self, start: Callable[[str, int], int] = conj_hash) -> None:
         self._start = start
         self._taken: set[int] = set()
         # (lflow uuid, datapath key) -> (first id, count)
         self._by_lflow: dict[tuple[str, int], tuple[int, int]] = {}
+        # lflow uuid -> datapath keys it holds ids on, so that free() costs its own ids
+        self._dps_of: dict[str, set[int]] = {}
 
     def alloc(self, lflow_uuid: str, dp_key: int, n: int) -> int:
         """The first of ``n`` consecutive ids for the lflow on the datapath."""
@@ -157,6 +159,7 @@ class ConjIdAllocator:
             start = clash + 1 if clash < 0xFFFFFFFF else 1
         self._taken.update(ids)
         self._by_lflow[key] = (start, n)
+        self._dps_of.setdefault(lflow_uuid, set()).add(dp_key)
         return start
 
     def alloc_all(self, wanted: Iterable[tuple[str, int, int]]) -> None:
@@ -167,11 +170,15 @@ class ConjIdAllocator:
     def _release(self, key: tuple[str, int]) -> None:
         start, n = self._by_lflow.pop(key)
         self._taken.difference_update(range(start, start + n))
+        dps = self._dps_of[key[0]]
+        dps.discard(key[1])
+        if not dps:
+            del self._dps_of[key[0]]
 
     def free(self, lflow_uuid: str) -> None:
         """Release every id the lflow holds, on every datapath."""
-        for key in [k for k in self._by_lflow if k[0] == lflow_uuid]:
-            self._release(key)
+        for dp_key in list(self._dps_of.get(lflow_uuid, ())):
+            self._release((lflow_uuid, dp_key))
 
     def __len__(self) -> int:
         return len(self._taken)

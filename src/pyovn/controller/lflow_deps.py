@@ -1,0 +1,161 @@
+"""What each logical flow's translation read, so that a change re-translates only its readers.
+
+DESIGN.md section 5's resource → lflow index, in the form ovn-controller's
+``objdep`` manager has it, plus the values read, which makes it a cache too:
+
+- :class:`Resources` holds what a translation may look up besides the lflow row —
+  port and multicast group tunnel keys by (datapath UUID, name) for every datapath,
+  address sets and port groups by SB name, the ports claimed by this chassis.  The
+  lflow_output node keeps it current from the change sets, one row at a time.
+- :class:`Recorder` hands the translator a :class:`~pyovn.lflow.translate.Lookups`
+  whose every look-up is written down as a dependency (``("port", dp, name)``,
+  ``("as", name)``, ``("pg", name)``, ``("resident", port)``) with the value it
+  returned — including look-ups that found nothing, so that creating the missing
+  resource later re-translates the flow that named it.
+- :class:`DepIndex` keeps both directions: an lflow's dependencies with their
+  values, and the lflows that read each resource.  A change to a resource
+  re-translates ``readers(key)``; a recompute reuses an lflow's flows when its row,
+  datapaths and every recorded value are unchanged (:meth:`DepIndex.still_valid`),
+  which is ovn-controller's lflow cache without its memory limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from pyovn.lflow.translate import ConjIdAllocator, Lookups
+
+__all__ = ["DepIndex", "DepKey", "Recorder", "Resources"]
+
+#: ("port", datapath uuid, name) | ("as", name) | ("pg", name) | ("resident", port)
+DepKey = tuple[str, ...]
+
+
+@dataclass
+class Resources:
+    """What lflow translations look up, besides the lflow itself (see the module doc)."""
+
+    pb_ports: dict[tuple[str, str], int] = field(default_factory=dict)
+    mc_groups: dict[tuple[str, str], int] = field(default_factory=dict)
+    address_sets: dict[str, Sequence[str]] = field(default_factory=dict)
+    port_groups: dict[str, Sequence[str]] = field(default_factory=dict)
+    claimed: frozenset[str] = frozenset()
+
+    def port(self, dp_uuid: str, name: str) -> int | None:
+        """A port binding's tunnel key, else a multicast group's (lookup_port_cb's order)."""
+        key = (dp_uuid, name)
+        found = self.pb_ports.get(key)
+        return found if found is not None else self.mc_groups.get(key)
+
+    def value(self, dep: DepKey) -> object:
+        """The current value of a dependency, as a look-up would return it now."""
+        kind = dep[0]
+        if kind == "port":
+            return self.port(dep[1], dep[2])
+        if kind == "as":
+            return self.address_sets.get(dep[1])
+        if kind == "pg":
+            return self.port_groups.get(dep[1])
+        return dep[1] in self.claimed
+
+
+class DepIndex:
+    """Dependencies of every translated lflow, both ways (see the module docstring)."""
+
+    __slots__ = ("_deps", "_readers")
+
+    def __init__(self) -> None:
+        self._deps: dict[str, dict[DepKey, object]] = {}
+        self._readers: dict[DepKey, set[str]] = {}
+
+    def record(self, lflow: str, deps: dict[DepKey, object]) -> None:
+        """Replace what ``lflow`` depends on."""
+        self.remove(lflow)
+        if not deps:
+            return
+        self._deps[lflow] = deps
+        for key in deps:
+            self._readers.setdefault(key, set()).add(lflow)
+
+    def remove(self, lflow: str) -> None:
+        """Forget ``lflow`` (deleted, or no longer on a local datapath)."""
+        old = self._deps.pop(lflow, None)
+        if old is None:
+            return
+        for key in old:
+            readers = self._readers[key]
+            readers.discard(lflow)
+            if not readers:
+                del self._readers[key]
+
+    def readers(self, keys: Iterable[DepKey]) -> set[str]:
+        """The lflows whose translation read any of ``keys``."""
+        out: set[str] = set()
+        for key in keys:
+            out |= self._readers.get(key, set())
+        return out
+
+    def stale_readers(self, keys: Iterable[DepKey], resources: Resources) -> set[str]:
+        """The lflows that read any of ``keys`` and got a value ``resources`` no longer hold."""
+        out: set[str] = set()
+        for key in keys:
+            readers = self._readers.get(key)
+            if not readers:
+                continue
+            now = resources.value(key)
+            out.update(r for r in readers if self._deps[r][key] != now)
+        return out
+
+    def still_valid(self, lflow: str, resources: Resources) -> bool:
+        """Whether every value ``lflow`` read is still what ``resources`` hold."""
+        return all(resources.value(k) == v for k, v in self._deps.get(lflow, {}).items())
+
+    def clear(self) -> None:
+        """Forget every lflow."""
+        self._deps.clear()
+        self._readers.clear()
+
+    def __len__(self) -> int:
+        return len(self._readers)
+
+
+class Recorder:
+    """Look-ups over :class:`Resources` that record what one translation read."""
+
+    __slots__ = ("deps", "key_to_dp", "lookups", "resources")
+
+    def __init__(self, resources: Resources, key_to_dp: dict[int, str],
+                 conj_ids: ConjIdAllocator) -> None:
+        self.resources = resources
+        #: local datapath tunnel key -> datapath UUID (kept current by the owner)
+        self.key_to_dp = key_to_dp
+        self.deps: dict[DepKey, object] = {}
+        self.lookups = Lookups(lookup_port=self._lookup_port, address_sets=self._address_set,
+                               port_groups=self._port_group,
+                               is_chassis_resident=self._resident, conj_ids=conj_ids)
+
+    def start(self) -> None:
+        """Begin recording one lflow's translation."""
+        self.deps = {}
+
+    def _lookup_port(self, dp_key: int, name: str) -> int | None:
+        dp = self.key_to_dp.get(dp_key, "")
+        value = self.resources.port(dp, name)
+        self.deps[("port", dp, name)] = value
+        return value
+
+    def _address_set(self, name: str) -> Sequence[str] | None:
+        value = self.resources.address_sets.get(name)
+        self.deps[("as", name)] = value
+        return value
+
+    def _port_group(self, name: str) -> Sequence[str] | None:
+        value = self.resources.port_groups.get(name)
+        self.deps[("pg", name)] = value
+        return value
+
+    def _resident(self, port: str) -> bool:
+        value = port in self.resources.claimed
+        self.deps[("resident", port)] = value
+        return value
