@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import os
 import random
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from pyovn.engine.testing import parse_show_stats, recomputed_nodes
 from pyovn.northd.testing import connect, sb_contents
 from pyovn.ovsdb import Client
 from pyovn.sandbox import procs
@@ -20,26 +20,12 @@ from pyovn.sandbox.sandbox import Sandbox, SandboxConfig
 pytestmark = pytest.mark.functional
 
 def _appctl(box: Sandbox, *args: str) -> str:
-    ctl = procs.daemon_in(box.dir, "northd").ctl
-    return subprocess.run(["ovn-appctl", "-t", str(ctl), *args], capture_output=True,
-                          text=True, timeout=10, check=True).stdout
-
-
-def _stats(box: Sandbox, counter: str) -> dict[str, int]:
-    """``counter`` of every node since the last clear-stats."""
-    out, node = {}, ""
-    for line in _appctl(box, "inc-engine/show-stats").splitlines():
-        if line.startswith("Node: "):
-            node = line[6:]
-        elif line.startswith(f"- {counter}:"):
-            out[node] = int(line.split()[-1])
-    return out
+    return box.appctl("northd", *args)
 
 
 def _recomputed(box: Sandbox) -> dict[str, int]:
     """Non-leaf nodes (leaves count every run) that recomputed since clear-stats."""
-    return {node: n for node, n in _stats(box, "recompute").items()
-            if n and not node.startswith(("NB_", "SB_"))}
+    return recomputed_nodes(_appctl(box, "inc-engine/show-stats"))
 
 
 def _contents(box: Sandbox, *, normalize: bool = False) -> dict[str, list[object]]:
@@ -131,7 +117,7 @@ def test_adding_one_port_to_a_switch_with_1000_ports_recomputes_no_node(
     assert box.sbctl("--bare", "--columns=tunnel_key", "find", "Port_Binding",
                      "logical_port=new").strip() == "1001"
     assert _recomputed(box) == {}
-    assert _stats(box, "compute")["northd"] >= 1
+    assert parse_show_stats(_appctl(box, "inc-engine/show-stats"))["northd"]["compute"] >= 1
 
 
 def test_touching_switch_external_ids_writes_nothing_to_the_sb(box: Sandbox) -> None:

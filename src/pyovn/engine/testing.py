@@ -23,6 +23,27 @@ counts: exactly these counts, and zero for every other node."""
 _MAX_DIFF_LINES = 80
 
 
+def parse_show_stats(text: str) -> dict[str, dict[str, int]]:
+    """``inc-engine/show-stats`` output (OVN 23.03's format, pyovn's or OVN's daemons) as
+    ``{node: {"recompute": n, "compute": n, "abort": n}}``."""
+    out: dict[str, dict[str, int]] = {}
+    counters: dict[str, int] = {}
+    for line in text.splitlines():
+        if line.startswith("Node: "):
+            counters = out.setdefault(line[6:].strip(), {})
+        elif line.startswith("- ") and ":" in line:
+            name, _, value = line[2:].partition(":")
+            counters[name.strip()] = int(value)
+    return out
+
+
+def recomputed_nodes(text: str) -> dict[str, int]:
+    """Nodes of an ``inc-engine/show-stats`` output that recomputed, except the OVSDB
+    leaves (``NB_``, ``SB_``, ``OVS_``: they count every run)."""
+    return {node: c["recompute"] for node, c in parse_show_stats(text).items()
+            if c.get("recompute") and not node.startswith(("NB_", "SB_", "OVS_"))}
+
+
 def assert_engine_stats(
     engine: Engine,
     *,

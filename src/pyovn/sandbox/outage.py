@@ -223,5 +223,285 @@ class BackgroundPing:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        if self.running:
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if self.output is None and self._path is not None:
+            self._path.unlink(missing_ok=True)
+
+
+# -- OpenFlow modifications received by ovs-vswitchd ----------------------------------------
+
+#: (table, match as Open vSwitch prints it, priority included): what OpenFlow keys a flow by.
+FlowKey = tuple[int, str]
+
+_ENTRY_RE = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+Z\|\d+\|(\w+)\|(\w+)\|(.*)$")
+_RECEIVED_RE = re.compile(r"^(\S+): received: (OFPT_\w+) \(OF[\d.x]+\) \(xid=\w+\):\s*(.*)$")
+_INNER_RE = re.compile(r"^(OFPT_\w+) \(OF[\d.x]+\) \(xid=\w+\):\s*(.*)$")
+_MOD_KINDS = {"OFPT_FLOW_MOD": "flow", "OFPT_GROUP_MOD": "group", "OFPT_METER_MOD": "meter"}
+_FLOW_MOD_NOT_MATCH = ("cookie:", "idle:", "hard:", "importance:", "pri:", "buf:",
+                       "out_port:", "out_group:")
+_FLOW_MOD_FLAGS = {"send_flow_rem", "check_overlap", "reset_counts", "no_packet_counts",
+                   "no_byte_counts"}
+
+
+@dataclass(frozen=True)
+class OpenFlowMod:
+    """One flow_mod, group_mod or meter_mod as ovs-vswitchd logged its receipt.
+
+    ``command`` is Open vSwitch's word (``ADD``, ``MOD_STRICT``, ``DEL_STRICT`` …),
+    ``text`` the message as printed from the command on, ``connection`` the OpenFlow
+    connection (``unix#7``) and ``bundled`` whether it came inside a bundle.
+    """
+
+    kind: str
+    command: str
+    text: str
+    connection: str
+    bundled: bool
+
+    @property
+    def flow_key(self) -> FlowKey | None:
+        """The (table, match) a flow_mod is about; None for group and meter mods."""
+        return flow_key(self.text) if self.kind == "flow" else None
+
+
+@dataclass(frozen=True)
+class OpenFlowMods:
+    """The modifications ovs-vswitchd received over an interval."""
+
+    mods: tuple[OpenFlowMod, ...] = ()
+
+    def _count(self, kind: str) -> int:
+        return sum(1 for m in self.mods if m.kind == kind)
+
+    @property
+    def flow_mods(self) -> int:
+        """flow_mods received, bundled or not."""
+        return self._count("flow")
+
+    @property
+    def group_mods(self) -> int:
+        """group_mods received, bundled or not."""
+        return self._count("group")
+
+    @property
+    def meter_mods(self) -> int:
+        """meter_mods received."""
+        return self._count("meter")
+
+    @property
+    def total(self) -> int:
+        """All of them."""
+        return len(self.mods)
+
+    def commands(self, kind: str = "flow") -> Counter[str]:
+        """How many of each command (``ADD``, ``MOD_STRICT`` …) for ``kind``."""
+        return Counter(m.command for m in self.mods if m.kind == kind)
+
+    def flow_keys(self) -> list[FlowKey]:
+        """The (table, match) of every flow_mod, in order of receipt."""
+        return [key for m in self.mods if (key := m.flow_key) is not None]
+
+    def summary(self) -> str:
+        """One line for logs and reports."""
+        flows = ", ".join(f"{n} {c}" for c, n in sorted(self.commands("flow").items()))
+        return (f"{self.flow_mods} flow_mods ({flows or 'none'}), {self.group_mods} "
+                f"group_mods, {self.meter_mods} meter_mods")
+
+
+def flow_key(flow_mod_text: str) -> FlowKey:
+    """(table, match) of a flow_mod as Open vSwitch prints it:
+    ``ADD table:8 priority=50,reg14=0x1,metadata=0x1 cookie:0x1 actions=...``."""
+    table, match = 0, ""
+    for token in flow_mod_text.split()[1:]:
+        if token.startswith("actions="):
+            break
+        if token.startswith("table:"):
+            table = int(token[6:])
+        elif not token.startswith(_FLOW_MOD_NOT_MATCH) and token not in _FLOW_MOD_FLAGS:
+            match = token
+    return table, match
+
+
+def parse_vswitchd_log(text: str) -> OpenFlowMods:
+    """The modifications in an ovs-vswitchd log written with ``vconn`` at debug level.
+
+    Each received message is one log entry; the message inside an
+    ``OFPT_BUNDLE_ADD_MESSAGE`` is printed on the entry's following lines.
+    """
+    mods: list[OpenFlowMod] = []
+    for header, rest in _entries(text):
+        received = _RECEIVED_RE.match(header)
+        if received is None:
+            continue
+        connection, msg_type, body = received.groups()
+        bundled = msg_type == "OFPT_BUNDLE_ADD_MESSAGE"
+        if bundled:
+            inner = next((i for i, line in enumerate(rest) if _INNER_RE.match(line)), None)
+            if inner is None:
+                continue
+            found = _INNER_RE.match(rest[inner])
+            assert found is not None
+            msg_type, body = found.groups()
+            rest = rest[inner + 1:]
+        kind = _MOD_KINDS.get(msg_type)
+        if kind is None:
+            continue
+        if not body and rest:
+            body = rest[0].strip()  # group_mods print their content on the next line
+        command = body.split(" ", 1)[0] if body else "?"
+        mods.append(OpenFlowMod(kind, command, body, connection, bundled))
+    return OpenFlowMods(tuple(mods))
+
+
+def _entries(text: str) -> Iterator[tuple[str, list[str]]]:
+    """(vconn DBG message, continuation lines) of each log entry."""
+    header: str | None = None
+    rest: list[str] = []
+    for line in text.splitlines():
+        entry = _ENTRY_RE.match(line)
+        if entry is None:
+            if header is not None:
+                rest.append(line)
+            continue
+        if header is not None:
+            yield header, rest
+        header, rest = None, []
+        if entry.group(1) == "vconn" and entry.group(2) == "DBG":
+            header = entry.group(3)
+    if header is not None:
+        yield header, rest
+
+
+class OpenFlowModCounter:
+    """Counts the OpenFlow modifications a sandbox's ovs-vswitchd receives from
+    :meth:`start` to :meth:`stop` (also a context manager; read :attr:`result`).
+
+    While it counts, ovs-vswitchd logs every OpenFlow message it sends or receives,
+    which costs it time in proportion to the messages (a flow dump is printed whole);
+    the previous ``vconn`` file level and rate limiting are restored at the end.
+    """
+
+    def __init__(self, sandbox: Sandbox, daemon: str = "ovs-vswitchd") -> None:
+        self.sandbox = sandbox
+        self.daemon = daemon
+        self.logfile = procs.daemon_in(sandbox.dir, daemon).logfile
+        self.result: OpenFlowMods | None = None
+        self._offset: int | None = None
+        self._level = "info"
+        self._rate_limited = True
+
+    def _appctl(self, *args: str) -> str:
+        return self.sandbox.appctl(self.daemon, *args)
+
+    def start(self) -> None:
+        """Turn on vconn debug logging and remember where the log ends."""
+        for line in self._appctl("vlog/list").splitlines():
+            words = line.split()
+            if words[:1] == ["vconn"] and len(words) >= 4:
+                self._level = words[3].lower()
+                self._rate_limited = "disabled" not in line
+        self._offset = self.logfile.stat().st_size
+        self._appctl("vlog/disable-rate-limit", "vconn")
+        self._appctl("vlog/set", "vconn:file:dbg")
+
+    def stop(self) -> OpenFlowMods:
+        """Restore the logging, read what was logged since :meth:`start`, count."""
+        if self._offset is None:
+            raise SandboxError("the OpenFlow modification counter was not started")
+        self._appctl("vlog/set", f"vconn:file:{self._level}")
+        if self._rate_limited:
+            self._appctl("vlog/enable-rate-limit", "vconn")
+        # ovs-vswitchd writes its log from another thread: wait for it to settle.
+        sizes = [-1]
+
+        def settled() -> bool:
+            sizes.append(self.logfile.stat().st_size)
+            return sizes[-1] == sizes[-2]
+
+        procs.wait_until(settled, timeout=10, what=f"{self.logfile} to stop growing")
+        with self.logfile.open("rb") as log:
+            log.seek(self._offset)
+            text = log.read().decode(errors="replace")
+        self._offset = None
+        self.result = parse_vswitchd_log(text)
+        return self.result
+
+    def __enter__(self) -> OpenFlowModCounter:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._offset is not None:
             self.stop()
+
+
+def flow_table(sandbox: Sandbox, bridge: str = "br-int") -> dict[FlowKey, str]:
+    """``dump-flows`` as {(table, match): "cookie=C actions=A"} (flows with a timeout,
+    which the switch makes itself with ``learn``, left out)."""
+    table: dict[FlowKey, str] = {}
+    for line in sandbox.ofctl("dump-flows", bridge, "--no-stats").splitlines():
+        head, sep, actions = line.strip().partition(" actions=")
+        if not sep or "idle_timeout=" in head or "hard_timeout=" in head:
+            continue
+        parts = head.split(", ")
+        fields = dict(p.split("=", 1) for p in parts[:-1] if "=" in p)
+        key = (int(fields.get("table", "0")), parts[-1].split()[-1])
+        table[key] = f"cookie={fields.get('cookie', '0x0')} actions={actions}"
+    return table
+
+
+# -- many bound ports ---------------------------------------------------------------------
+
+def add_bound_ports(sandbox: Sandbox, n_ports: int, *, switches: int = 4,
+                    prefix: str = "lp", batch: int = 1000,
+                    timeout: float = 600.0) -> list[str]:
+    """Create ``n_ports`` logical switch ports (MAC and IPv4 each) spread over switches
+    ``{prefix}sw0..`` and bind each to a ``type=dummy`` interface of br-int; return their
+    names. Returns once every port is bound to a chassis in the Southbound.
+
+    Few invocations, since each ``ovs-vsctl`` transaction makes ovs-vswitchd reconfigure
+    every port: ``batch`` ports per ``ovn-nbctl`` and per ``ovs-vsctl`` run.
+    """
+    if not 0 < switches <= 100:
+        raise SandboxError(f"switches={switches}: expected 1..100")
+    names = [f"{prefix}{i}" for i in range(n_ports)]
+    nb: list[list[str]] = [["--may-exist", "ls-add", f"{prefix}sw{s}"] for s in range(switches)]
+    for i, name in enumerate(names):
+        s, j = i % switches, i // switches
+        mac = f"0a:{s:02x}:00:{j >> 16 & 255:02x}:{j >> 8 & 255:02x}:{j & 255:02x}"
+        ip = f"10.{100 + s}.{j // 250}.{j % 250 + 1}"
+        nb.append(["lsp-add", f"{prefix}sw{s}", name])
+        nb.append(["lsp-set-addresses", name, f"{mac} {ip}"])
+    for chunk in _chunks(nb, 2 * batch):
+        sandbox.nbctl(*_joined(chunk), timeout=timeout)
+    for chunk in _chunks(names, batch):
+        sandbox.vsctl(*_joined([
+            ["add-port", "br-int", f"{prefix}-{name}", "--", "set", "Interface",
+             f"{prefix}-{name}", "type=dummy", f"external_ids:iface-id={name}"]
+            for name in chunk]), timeout=timeout)
+    procs.wait_until(lambda: _bound(sandbox, prefix) >= n_ports, timeout,
+                     f"{n_ports} ports bound")
+    return names
+
+
+def _bound(sandbox: Sandbox, prefix: str) -> int:
+    out = sandbox.sbctl("--bare", "--columns=logical_port", "find", "Port_Binding",
+                        "chassis!=[]")
+    return sum(1 for name in out.split() if name.startswith(prefix))
+
+
+def _chunks[T](items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _joined(commands: Sequence[Sequence[str]]) -> list[str]:
+    """ovn-nbctl / ovs-vsctl arguments running ``commands`` in one transaction."""
+    argv: list[str] = []
+    for command in commands:
+        argv += ["--", *command]
+    return argv
