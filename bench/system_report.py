@@ -176,8 +176,9 @@ def plot(results: Results, out_dir: Path) -> list[str]:
     except ImportError:
         return []
     sizes = sizes_of(results)
-    styles = {"ovn": {"color": "tab:gray", "marker": "s", "linestyle": "--"},
-              "pyovn": {"color": "tab:blue", "marker": "o", "linestyle": "-"}}
+    styles: dict[str, dict[str, Any]] = {
+        "ovn": {"color": "tab:gray", "marker": "s", "linestyle": "--"},
+        "pyovn": {"color": "tab:blue", "marker": "o", "linestyle": "-"}}
 
     def series(stack: str, key: str, scale: float = 1.0) -> tuple[list[int], list[float]]:
         points = [(n, figure(results, n, stack, key)) for n in sizes]
@@ -206,8 +207,8 @@ def plot(results: Results, out_dir: Path) -> list[str]:
     for i, stack in enumerate(STACKS):
         values = [(figure(results, largest, stack, f"{k}_s") or 0.0) * 1000
                   for k, _ in INCREMENTAL]
-        xs = [p + (i - 0.5) * width for p in positions]
-        bars = ax.bar(xs, values, width, label=STACK_LABELS[stack],
+        offsets = [p + (i - 0.5) * width for p in positions]
+        bars = ax.bar(offsets, values, width, label=STACK_LABELS[stack],
                       color=styles[stack]["color"])
         ax.bar_label(bars, fmt="%.0f", fontsize="x-small")
     ax.set_xticks(positions, [label for _, label in INCREMENTAL], rotation=25, ha="right",

@@ -373,7 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"-- {name}: {n} ports", flush=True)
             try:
                 figures = run_stack(STACKS[name], n, args.repeat)
-            except Exception as exc:  # noqa: BLE001 - the other runs still count
+            except Exception as exc:  # the other runs still count
                 traceback.print_exc()
                 figures = {"ports": n, "error": f"{type(exc).__name__}: {exc}"}
                 failed = True

@@ -70,13 +70,19 @@ def test_everyday_changes_do_not_recompute_the_flow_translation(sandbox: Sandbox
     _wait_hv(sandbox)
     sandbox.appctl("controller", "inc-engine/clear-stats")
 
+    def add_port() -> None:
+        sandbox.nbctl(*_lsp("p5", 5)[1:])
+        _bind(sandbox, "p5", "p5", 5)
+
+    def rebind() -> None:
+        sandbox.vsctl("del-port", "br-int", "p3")
+        _bind(sandbox, "p3b", "p3", 13)
+
     steps: list[tuple[str, Callable[[], object]]] = [
-        ("port add and bind", lambda: (sandbox.nbctl(*_lsp("p5", 5)[1:]),
-                                       _bind(sandbox, "p5", "p5", 5))),
+        ("port add and bind", add_port),
         ("port delete", lambda: (sandbox.nbctl("lsp-del", "p2"),
                                  sandbox.vsctl("del-port", "br-int", "p2"))),
-        ("port re-bind", lambda: (sandbox.vsctl("del-port", "br-int", "p3"),
-                                  _bind(sandbox, "p3b", "p3", 13))),
+        ("port re-bind", rebind),
         ("address set member add", lambda: sandbox.nbctl(
             "add", "Address_Set", "as1", "addresses", '"10.0.0.5"')),
         ("port group member add", lambda: sandbox.nbctl(

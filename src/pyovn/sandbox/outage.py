@@ -23,6 +23,7 @@ flow_mods the event caused.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import signal
@@ -33,6 +34,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 from pyovn.errors import SandboxError
 from pyovn.sandbox import procs
@@ -57,6 +59,7 @@ _REPLY_RE = re.compile(r"^\[(\d+\.\d+)\] \d+ bytes from [^:]+: icmp_seq=(\d+) ")
 _SUMMARY_RE = re.compile(r"(\d+) packets transmitted, (\d+) received")
 _TIME_RE = re.compile(r"packet loss, time (\d+)ms")
 _SEQ_MOD = 1 << 16
+_T = TypeVar("_T")
 
 
 # -- ping -------------------------------------------------------------------------------
@@ -122,7 +125,7 @@ def parse_ping(output: str, interval: float, grace: float = 0.2) -> PingStats:
             seen.add(seq)
             times.append(float(match.group(1)))
     received = len(seen)
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     # Requests after the last reply: in flight if few, an outage if many.
     trailing = max(0, transmitted - max(seen, default=0))
     in_flight = min(trailing, max(1, math.ceil(grace / interval)))
@@ -332,7 +335,8 @@ def parse_vswitchd_log(text: str) -> OpenFlowMods:
     ``OFPT_BUNDLE_ADD_MESSAGE`` is printed on the entry's following lines.
     """
     mods: list[OpenFlowMod] = []
-    for header, rest in _entries(text):
+    for header, lines in _entries(text):
+        rest = lines
         received = _RECEIVED_RE.match(header)
         if received is None:
             continue
@@ -478,11 +482,11 @@ def add_bound_ports(sandbox: Sandbox, n_ports: int, *, switches: int = 4,
         nb.append(["lsp-set-addresses", name, f"{mac} {ip}"])
     for chunk in _chunks(nb, 2 * batch):
         sandbox.nbctl(*_joined(chunk), timeout=timeout)
-    for chunk in _chunks(names, batch):
+    for ports in _chunks(names, batch):
         sandbox.vsctl(*_joined([
-            ["add-port", "br-int", f"{prefix}-{name}", "--", "set", "Interface",
-             f"{prefix}-{name}", "type=dummy", f"external_ids:iface-id={name}"]
-            for name in chunk]), timeout=timeout)
+            ["add-port", "br-int", name, "--", "set", "Interface", name, "type=dummy",
+             f"external_ids:iface-id={name}"]
+            for name in ports]), timeout=timeout)
     procs.wait_until(lambda: _bound(sandbox, prefix) >= n_ports, timeout,
                      f"{n_ports} ports bound")
     return names
@@ -494,7 +498,7 @@ def _bound(sandbox: Sandbox, prefix: str) -> int:
     return sum(1 for name in out.split() if name.startswith(prefix))
 
 
-def _chunks[T](items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+def _chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
