@@ -346,15 +346,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(prog="python -m bench.system_scale",
                                  description=(__doc__ or "").split("\n\n")[0])
-    ap.add_argument("--sizes", type=parse_sizes, default=list(DEFAULT_SIZES),
-                    help="comma-separated port counts (default %(default)s)")
+    ap.add_argument("--sizes", type=parse_sizes, default=[],
+                    help="comma-separated port counts (default: "
+                    + ",".join(map(str, DEFAULT_SIZES)) + ")")
     ap.add_argument("--size", type=int, action="append", default=[],
-                    help="one more port count (repeatable)")
+                    help="a port count (repeatable; with --sizes, all of them)")
     ap.add_argument("--repeat", type=int, default=5, help="runs per incremental step")
     ap.add_argument("--stacks", default="ovn,pyovn")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
-    sizes = sorted(set(args.sizes) | set(args.size))
+    sizes = sorted(set(args.sizes) | set(args.size)) or list(DEFAULT_SIZES)
     stacks = args.stacks.split(",")
     for name in stacks:
         if name not in STACKS:

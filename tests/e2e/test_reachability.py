@@ -260,7 +260,10 @@ def test_ports_added_while_ping_runs_lose_no_packet(net: Net) -> None:
         for i, name in enumerate(extra):
             net.nbctl_hv("lsp-add", SWITCH, name, "--", "lsp-set-addresses", name,
                          f"00:00:00:00:02:{i:02x} 10.0.0.{20 + i}")
+        still_running = ping.poll() is None
         out, _ = ping.communicate(timeout=60)
+        # Otherwise the ports were not added while traffic flowed: the test proved nothing.
+        assert still_running, f"the ping ended before the ports were added: {out}"
         running = _parse_ping(out)
         assert running.transmitted == count and running.lost == 0, out
         assert _passes(vm3, IP1)
@@ -298,6 +301,7 @@ def test_wait_hv_returns_only_once_the_switch_forwards_by_the_change(net: Net) -
     try:
         net.nbctl_hv("acl-add", *acl, "drop")
         dropped = _trace(net)
+        print("DROPPED", dropped)
         assert not _outputs_to(dropped, vm2_port), dropped
         assert dropped.rstrip().splitlines()[-1] == "Datapath actions: drop", dropped
         net.nbctl_hv("acl-del", *acl)

@@ -316,3 +316,15 @@ def test_dependency_tracking_equals_a_fresh_recompute_after_every_change() -> No
     assert_incremental_equals_recompute(
         lambda: _build(world), changes,
         lambda g: {u: sorted(map(str, f)) for u, f in g.lflows.data.flows.items()}, fresh=True)
+
+
+def test_an_lflow_on_a_datapath_group_is_parsed_once_for_all_its_datapaths() -> None:
+    world = World()
+    _claim(world, "q1", 2)
+    grouped = world.lflow("ip4.dst == 10.0.0.0/8 && tcp", "ct_next;", group=world.both)
+    graph = _build(world)
+    graph.engine.run()
+    cache = graph.lflows._recorder.lookups.parse_cache
+    assert cache is not None and cache.hits >= 2  # the actions and the match, once more
+    assert sorted("metadata=0x1" in str(f) for f in graph.lflows.data.flows[grouped]) == [
+        False, True]

@@ -18,6 +18,7 @@ from pyovn.lflow.translate import (
     ConjIdAllocator,
     LflowTranslateError,
     Lookups,
+    ParseCache,
     translate_lflow,
 )
 from pyovn.openflow import Flow
@@ -158,19 +159,38 @@ def _mutated(draw: st.DrawFn) -> tuple[str, str]:
     return (text, actions) if which else (match, text)
 
 
+#: Shared by every example, so that parses are reused across texts seen before.
+_CACHE = ParseCache()
+
+
+def _translate(match: str, actions: str, pipeline: str, table_id: int, is_switch: bool,
+               cache: ParseCache | None) -> list[Flow]:
+    lookups = Lookups(**{**LOOKUPS.__dict__, "conj_ids": ConjIdAllocator(),
+                         "parse_cache": cache})
+    return translate_lflow("0123abcd-0000-4000-8000-000000000001", pipeline, table_id,
+                           100, match, actions, dp_key=1, lookups=lookups,
+                           is_switch=is_switch, controller_meter="copp")
+
+
 def _check(match: str, actions: str, pipeline: str, table_id: int, is_switch: bool) -> None:
-    lookups = Lookups(**{**LOOKUPS.__dict__, "conj_ids": ConjIdAllocator()})
     try:
-        flows = translate_lflow("0123abcd-0000-4000-8000-000000000001", pipeline, table_id,
-                                100, match, actions, dp_key=1, lookups=lookups,
-                                is_switch=is_switch, controller_meter="copp")
+        flows = _translate(match, actions, pipeline, table_id, is_switch, None)
     except LflowTranslateError as err:
         assert err.part in ("match", "actions", "table") and err.reason
         assert not err.reason.startswith(INTERNAL_ERROR), (match, actions, err.reason)
+        for _ in range(2):
+            try:
+                _translate(match, actions, pipeline, table_id, is_switch, _CACHE)
+            except LflowTranslateError as cached:
+                assert str(cached) == str(err)
+            else:
+                raise AssertionError("the parse cache turned an error into flows") from None
         return
     for flow in flows:
         assert isinstance(flow, Flow)
         flow.body()  # encodable as OpenFlow 1.5
+    for _ in range(2):  # a miss, then (for texts without sets) a hit
+        assert _translate(match, actions, pipeline, table_id, is_switch, _CACHE) == flows
 
 
 _SETTINGS = settings(max_examples=400, deadline=None,

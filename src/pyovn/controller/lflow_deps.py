@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from pyovn.lflow.translate import ConjIdAllocator, Lookups
+from pyovn.lflow.translate import ConjIdAllocator, Lookups, ParseCache
 
 __all__ = ["DepIndex", "DepKey", "Recorder", "Resources"]
 
@@ -133,7 +133,8 @@ class Recorder:
         self.deps: dict[DepKey, object] = {}
         self.lookups = Lookups(lookup_port=self._lookup_port, address_sets=self._address_set,
                                port_groups=self._port_group,
-                               is_chassis_resident=self._resident, conj_ids=conj_ids)
+                               is_chassis_resident=self._resident, conj_ids=conj_ids,
+                               parse_cache=ParseCache())
 
     def start(self) -> None:
         """Begin recording one lflow's translation."""

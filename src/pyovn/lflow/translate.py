@@ -42,15 +42,16 @@ import contextlib
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from pyovn.lflow.action_parser import ActionParams, GenOptionDef, parse_actions
+from pyovn.lflow.action_parser import ActionParams, GenOptionDef, ParsedActions, parse_actions
 from pyovn.lflow.actions import Pipeline
 from pyovn.lflow.annotate import annotate
 from pyovn.lflow.compile_match import CompiledMatch, compile_match
 from pyovn.lflow.encode_actions import encode_actions
 from pyovn.lflow.encode_params import EncodeParams, no_ids
 from pyovn.lflow.errors import LflowError, LflowSemanticError
-from pyovn.lflow.expr import And, combine
+from pyovn.lflow.expr import And, Expr, combine
 from pyovn.lflow.lexer import expand_templates
 from pyovn.lflow.parser import AddressSets, PortGroups, parse_expr
 from pyovn.lflow.symtab import SymbolTable, ovn_symtab
@@ -70,7 +71,8 @@ from pyovn.openflow.flow import Flow
 from pyovn.openflow.match import Match
 from pyovn.openflow.nx_actions import Conjunction
 
-__all__ = ["INTERNAL_ERROR", "ConjIdAllocator", "LflowTranslateError", "Lookups", "conj_hash",
+__all__ = ["INTERNAL_ERROR", "ConjIdAllocator", "LflowTranslateError", "Lookups", "ParseCache",
+           "conj_hash",
            "lflow_cookie", "translate_lflow"]
 
 
@@ -184,6 +186,59 @@ class ConjIdAllocator:
         return len(self._taken)
 
 
+class ParseCache:
+    """Parsed actions and annotated matches by their text, shared by lflows and datapaths.
+
+    An lflow on several datapaths (a Logical_DP_Group), or lflows with the same text,
+    are parsed once.  A match that names no address set or port group depends on its
+    text, the actions' prerequisites and the symbol table only, so its annotated
+    expression is kept; one that names some is parsed each time (its members live in
+    the caller's look-ups).  Only successes are kept; when ``max_entries`` is reached
+    the cache starts over.
+    """
+
+    __slots__ = ("_actions", "_matches", "hits", "max_entries", "misses")
+
+    def __init__(self, max_entries: int = 200_000) -> None:
+        self.max_entries = max_entries
+        self._actions: dict[tuple[object, ...], ParsedActions] = {}
+        self._matches: dict[tuple[object, ...], Expr] = {}
+        self.hits = self.misses = 0
+
+    def actions(self, key: tuple[object, ...], parse: Callable[[], ParsedActions]
+                ) -> ParsedActions:
+        """The parsed actions for ``key``, parsing them on a miss."""
+        found = self._actions.get(key)
+        if found is not None:
+            self.hits += 1
+            return found
+        self.misses += 1
+        parsed = parse()
+        self._keep(self._actions, key, parsed)
+        return parsed
+
+    def match(self, key: tuple[object, ...]) -> Expr | None:
+        """The annotated match kept for ``key``, if any."""
+        found = self._matches.get(key)
+        if found is not None:
+            self.hits += 1
+        return found
+
+    def keep_match(self, key: tuple[object, ...], expr: Expr) -> None:
+        """Keep an annotated match that depends on nothing but ``key``."""
+        self.misses += 1
+        self._keep(self._matches, key, expr)
+
+    def _keep(self, table: dict[tuple[object, ...], Any], key: tuple[object, ...],
+              value: object) -> None:
+        if len(table) >= self.max_entries:
+            table.clear()
+        table[key] = value
+
+    def __len__(self) -> int:
+        return len(self._actions) + len(self._matches)
+
+
 def _no_port(_dp_key: int, _name: str) -> int | None:
     return None
 
@@ -202,7 +257,8 @@ class Lookups:
     - ``meter_id``/``group_id``/``tunnel_ofport``/``collector_ids``: see
       :class:`~pyovn.lflow.encode_params.EncodeParams`;
     - ``conj_ids``: the chassis' allocator; None hashes without tracking (no
-      collision handling, for one-off translations and tests).
+      collision handling, for one-off translations and tests);
+    - ``parse_cache``: a :class:`ParseCache` to reuse parses across calls.
     """
 
     lookup_port: Callable[[int, str], int | None] = _no_port
@@ -219,6 +275,7 @@ class Lookups:
     collector_ids: frozenset[int] = frozenset()
     conj_ids: ConjIdAllocator | None = None
     symtab: SymbolTable = field(default_factory=ovn_symtab)
+    parse_cache: ParseCache | None = None
 
 
 _DEFAULT_LOOKUPS = Lookups()
@@ -301,16 +358,27 @@ def translate_lflow(uuid: str, pipeline: Pipeline | str, table_id: int, priority
             return []
 
     symtab = lookups.symtab
+    cache = lookups.parse_cache
     actions_text = expand_templates(actions, lookups.template_vars)[0]
     with _reported(uuid, "actions", actions_text):
-        parsed = parse_actions(actions_text, symtab, ActionParams(
-            pl, table_id, dhcp_opts=lookups.dhcp_opts, dhcpv6_opts=lookups.dhcpv6_opts))
+        def parse() -> ParsedActions:
+            return parse_actions(actions_text, symtab, ActionParams(
+                pl, table_id, dhcp_opts=lookups.dhcp_opts, dhcpv6_opts=lookups.dhcpv6_opts))
+        parsed = parse() if cache is None else cache.actions(
+            (actions_text, pl, table_id, id(lookups.dhcp_opts), id(lookups.dhcpv6_opts),
+             id(symtab)), parse)
 
     match_text = expand_templates(match, lookups.template_vars)[0]
     with _reported(uuid, "match", match_text):
-        expr = parse_expr(match_text, symtab, address_sets=lookups.address_sets,
-                          port_groups=lookups.port_groups, dp_key=dp_key).expr
-        expr = annotate(combine(And, expr, parsed.prereqs), symtab)
+        mkey = (match_text, actions_text, pl, table_id, id(symtab))
+        expr = cache.match(mkey) if cache is not None else None
+        if expr is None:
+            found = parse_expr(match_text, symtab, address_sets=lookups.address_sets,
+                               port_groups=lookups.port_groups, dp_key=dp_key)
+            expr = annotate(combine(And, found.expr, parsed.prereqs), symtab)
+            if cache is not None and not found.address_sets_ref \
+                    and not found.port_groups_ref:
+                cache.keep_match(mkey, expr)
         compiled, n_conjs = compile_match(expr, lookup_port=lookup_port, conj_id_base=1,
                                           symtab=symtab,
                                           is_chassis_resident=lookups.is_chassis_resident)

@@ -1,0 +1,449 @@
+"""pyovn-controller keeps br-int right and survives bad Southbound input, as real daemons.
+
+DESIGN.md section 6, promises 4 and 5, end to end: pyovn-northd and pyovn-controller in
+a sandbox with two namespace VMs. Another client deletes, modifies or adds flows and
+the controller puts exactly those flows back within a second (the switch's own vconn
+debug log counts the flow_mods it received); ``ofctrl/audit`` says what differs; bad
+Southbound rows are reported and skipped while traffic keeps flowing; a seeded
+Southbound fuzz (``PYOVN_FUZZ_SEED``, ``PYOVN_FUZZ_SECONDS``) never kills the
+controller and ends with the switch equal to a recompute.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import pytest
+
+from pyovn.errors import SandboxError
+from pyovn.sandbox import procs
+from pyovn.sandbox.sandbox import Sandbox, SandboxConfig
+from pyovn.sandbox.vm import Vm, add_vm, vm_handle
+from tests.e2e.sb_fuzz import SbFuzzer, fuzz_seconds, fuzz_seed
+
+pytestmark = [pytest.mark.e2e, pytest.mark.functional]
+
+VMS = (("vm1", "00:00:00:00:01:01", "10.0.0.1/24"),
+       ("vm2", "00:00:00:00:01:02", "10.0.0.2/24"))
+VM2_IP = "10.0.0.2"
+#: DESIGN.md 6.4: "repaired within a second".
+REPAIR_DEADLINE = 1.0
+BAD_MATCH = "ip4 &&& nonsense"
+ODD_PORT = 'we"ird port \u00fc'
+
+
+@dataclass(frozen=True)
+class Chassis:
+    """A running sandbox with sw0, vm1 and vm2 bound and pinging."""
+
+    box: Sandbox
+    vm1: Vm
+    vm2: Vm
+
+
+@pytest.fixture
+def chassis(tmp_path: Path) -> Iterator[Chassis]:
+    """pyovn-northd + pyovn-controller, sw0 with vm1 and vm2, flows acknowledged."""
+    procs.become_subreaper()
+    box = Sandbox(tmp_path / "sb")
+    try:
+        box.start(SandboxConfig(northd="pyovn", controller="pyovn"))
+        box.nbctl("ls-add", "sw0")
+        vms = []
+        for name, mac, ip in VMS:
+            box.nbctl("lsp-add", "sw0", name, "--", "lsp-set-addresses", name,
+                      f"{mac} {ip.split('/')[0]}")
+            vms.append(add_vm(box, name, mac, ip))
+        procs.wait_until(lambda: all(
+            box.nbctl("get", "Logical_Switch_Port", n, "up").strip() == "true"
+            for n, _, _ in VMS), timeout=30, what="vm1 and vm2 up=true")
+        box.nbctl("--wait=hv", "sync", timeout=30)
+        assert _replies(vms[0]) == 3
+        yield Chassis(box, vms[0], vms[1])
+    finally:
+        netns = [vm_handle(box, name).netns for name, _, _ in VMS]
+        box.stop()
+        procs.stop_all_in(box.dir)
+    # Only this sandbox's namespaces: other test runs may own others meanwhile.
+    left = os.popen("ip netns list").read()
+    assert not [ns for ns in netns if ns in left]
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+def _replies(vm: Vm, dst: str = VM2_IP) -> int:
+    return vm.ping(dst, count=3, interval=0.2, wait=1.0).received
+
+
+def _flows(box: Sandbox, *filters: str) -> list[str]:
+    """br-int's flows (``filters`` as for dump-flows), without counters, sorted."""
+    out = box.ofctl("dump-flows", "br-int", "--no-stats", *filters)
+    return sorted(line.strip() for line in out.splitlines() if "actions=" in line)
+
+
+def _cookie(flow: str) -> str:
+    match = re.search(r"cookie=(0x[0-9a-f]+)", flow)
+    return match.group(1) if match else "0x0"
+
+
+def _stats(box: Sandbox) -> dict[str, str]:
+    """``ofctrl/stats`` as a dict."""
+    out = box.appctl("controller", "ofctrl/stats")
+    return dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
+
+
+def _flow_mods_sent(box: Sandbox) -> int:
+    return int(_stats(box)["flow mods"])
+
+
+def _log(box: Sandbox, since: int = 0) -> str:
+    """pyovn-controller's log from byte ``since``."""
+    with open(box.dir / "controller.log", "rb") as f:
+        f.seek(since)
+        return f.read().decode(errors="replace")
+
+
+def _log_size(box: Sandbox) -> int:
+    return (box.dir / "controller.log").stat().st_size
+
+
+def _repaired(log: str) -> int:
+    """How many flows the controller said it repaired (possibly in several puts)."""
+    return sum(int(n) for n in re.findall(r"repairing (\d+) flows that another client", log))
+
+
+def _await_flows(box: Sandbox, want: list[str], since: float, *filters: str) -> float:
+    """Poll dump-flows until it equals ``want``; return the seconds since ``since``."""
+    while True:
+        now = time.monotonic()
+        if _flows(box, *filters) == want:
+            return now - since
+        if now - since > 10 * REPAIR_DEADLINE:
+            pytest.fail(f"flows not restored within {10 * REPAIR_DEADLINE:g} s")
+
+
+def _alive(box: Sandbox) -> bool:
+    return procs.daemon_in(box.dir, "controller").is_alive()
+
+
+def _audit(box: Sandbox) -> str:
+    return box.appctl("controller", "ofctrl/audit", timeout=30)
+
+
+@dataclass(frozen=True)
+class FlowMod:
+    """One flow_mod ovs-vswitchd received: connection, bundled or not, command, text."""
+
+    conn: str
+    bundled: bool
+    command: str
+    text: str
+    at: float
+
+
+_ENTRY = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:(\d\d\.\d{3}))Z\|\d+\|vconn\|DBG\|"
+                    r"(\S+): received: (.*)", re.S)
+_FLOW_MOD = re.compile(r"OFPT_FLOW_MOD \(OF1\.\d\) \(xid=0x[0-9a-f]+\): (\S+) ([^\n]*)")
+
+
+class SwitchLog:
+    """What ovs-vswitchd received over OpenFlow, from its vconn debug log.
+
+    The switch's word, not the controller's: a full reinstall would show up here as
+    every flow re-added. Debug logging is on only inside the ``with`` block.
+    """
+
+    def __init__(self, box: Sandbox) -> None:
+        self.box = box
+        self.path = box.dir / "ovs-vswitchd.log"
+        self.start = 0
+
+    def __enter__(self) -> SwitchLog:
+        self.box.appctl("ovs-vswitchd", "vlog/set", "vconn:file:dbg")
+        self.start = self.path.stat().st_size
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.box.appctl("ovs-vswitchd", "vlog/set", "vconn:file:info")
+
+    def flow_mods(self) -> list[FlowMod]:
+        """Every flow_mod received since the block began, bundled ones included."""
+        with open(self.path, "rb") as f:
+            f.seek(self.start)
+            text = f.read().decode(errors="replace")
+        assert "due to excessive rate" not in text, "vconn debug lines were rate-limited"
+        mods = []
+        for entry in re.split(r"\n(?=\d{4}-\d\d-\d\dT)", text):
+            head = _ENTRY.match(entry)
+            if head is None:
+                continue
+            bundled = head.group(4).startswith("OFPT_BUNDLE_ADD_MESSAGE")
+            for command, flow in _FLOW_MOD.findall(entry):
+                mods.append(FlowMod(head.group(3), bundled, command, flow,
+                                    float(head.group(2))))
+        return mods
+
+    def pyovn_mods(self) -> list[FlowMod]:
+        """The flow_mods of pyovn-controller (it sends them in bundles only)."""
+        return [m for m in self.flow_mods() if m.bundled]
+
+
+def _switch_latency(mods: list[FlowMod]) -> float:
+    """Seconds (switch clock, ms resolution) from the first unbundled flow_mod (the
+    other client's) to the last bundled one (the repair)."""
+    theirs = [m.at for m in mods if not m.bundled]
+    ours = [m.at for m in mods if m.bundled]
+    return (max(ours) - min(theirs)) % 60.0
+
+
+# -- repair of others' changes --------------------------------------------------------------
+
+@pytest.mark.parametrize("table", [8, 0])
+def test_flows_deleted_by_another_client_come_back_within_a_second_and_only_they(
+        chassis: Chassis, table: int) -> None:
+    box = chassis.box
+    everything = _flows(box)
+    deleted = _flows(box, f"table={table}")
+    assert len(deleted) >= 3
+    sent, log_at = _flow_mods_sent(box), _log_size(box)
+    with SwitchLog(box) as switch:
+        t0 = time.monotonic()
+        box.ofctl("del-flows", "br-int", f"table={table}")
+        latency = _await_flows(box, everything, t0)
+        mods = switch.flow_mods()
+    print(f"table {table}: {len(deleted)} flows deleted, restored after {latency:.3f} s "
+          f"(switch clock {_switch_latency(mods):.3f} s)")
+    assert latency < REPAIR_DEADLINE
+    ours = [m for m in mods if m.bundled]
+    assert [m.command for m in ours] == ["ADD"] * len(deleted)
+    assert sorted(re.search(r"cookie:(0x[0-9a-f]+)", m.text).group(1)  # type: ignore[union-attr]
+                  for m in ours) == sorted(_cookie(f) for f in deleted)
+    assert _flow_mods_sent(box) - sent == len(deleted)
+    log = _log(box, log_at)
+    assert "another client removed" in log
+    assert _repaired(log) == len(deleted)
+    assert _replies(chassis.vm1) == 3
+
+
+def test_flow_whose_actions_another_client_modified_is_restored_within_a_second(
+        chassis: Chassis) -> None:
+    box = chassis.box
+    everything = _flows(box)
+    ofport = box.vsctl("get", "Interface", chassis.vm1.host_ifname, "ofport").strip()
+    sent, log_at = _flow_mods_sent(box), _log_size(box)
+    with SwitchLog(box) as switch:
+        t0 = time.monotonic()
+        box.ofctl("--strict", "mod-flows", "br-int",
+                  f"table=0,priority=100,in_port={ofport},actions=drop")
+        latency = _await_flows(box, everything, t0)
+        mods = switch.flow_mods()
+    print(f"modified flow restored after {latency:.3f} s "
+          f"(switch clock {_switch_latency(mods):.3f} s)")
+    assert latency < REPAIR_DEADLINE
+    ours = [m for m in mods if m.bundled]
+    assert len(ours) == 1 and ours[0].command == "MOD_STRICT"
+    assert f"in_port={ofport}" in ours[0].text
+    assert _flow_mods_sent(box) - sent == 1
+    log = _log(box, log_at)
+    assert "another client modified" in log and "actions=drop" in log
+    assert _repaired(log) == 1
+    assert _replies(chassis.vm1) == 3
+
+
+def test_flow_added_with_pyovn_mark_is_deleted_and_one_without_is_kept_and_reported(
+        chassis: Chassis) -> None:
+    """docs/cookies.md: a flow with the mark that nothing desires is residual and is
+    deleted; one without the mark is foreign: left alone (policy ``keep``) and reported
+    in the log and by ``ofctrl/audit``."""
+    box = chassis.box
+    everything = _flows(box)
+    log_at = _log_size(box)
+    box.ofctl("add-flow", "br-int", "cookie=0x5,table=8,priority=1234,metadata=0x99,"
+                                    "actions=drop")
+    procs.wait_until(lambda: "without pyovn's cookie mark alone" in _log(box, log_at),
+                     timeout=10, what="foreign flow reported")
+    with_foreign = _flows(box)
+    assert len(with_foreign) == len(everything) + 1
+    with SwitchLog(box) as switch:
+        t0 = time.monotonic()
+        box.ofctl("add-flow", "br-int", "cookie=0x70790001deadbeef,table=8,priority=1234,"
+                                        "metadata=0x98,actions=drop")
+        latency = _await_flows(box, with_foreign, t0)
+        mods = switch.pyovn_mods()
+    print(f"residual flow deleted after {latency:.3f} s")
+    assert latency < REPAIR_DEADLINE
+    assert [m.command for m in mods] == ["DEL_STRICT"]
+    assert "metadata=0x98" in mods[0].text
+    log = _log(box, log_at)
+    assert "another client added" in log
+    assert "(foreign flow policy 'keep'), e.g. cookie=0x5, table=8, priority=1234" in log
+    audit = _audit(box)
+    assert "foreign (no pyovn cookie mark, left alone): 1\n" in audit
+    assert "cookie=0x5, table=8, priority=1234,metadata=0x99 actions=drop" in audit
+    assert audit.endswith(f"audit: in sync ({len(with_foreign)} flows on the switch)\n")
+    assert _alive(box) and _replies(chassis.vm1) == 3
+
+
+def test_ofctrl_audit_prints_nothing_when_in_sync_and_the_differences_otherwise(
+        chassis: Chassis) -> None:
+    box = chassis.box
+    n = len(_flows(box))
+    lines = _audit(box).splitlines()
+    assert len(lines) == 2, lines
+    assert re.fullmatch(rf"bridge br-int: read {n} flows, 0 groups, 0 meters in [\d.]+ s",
+                        lines[0])
+    assert lines[1] == f"audit: in sync ({n} flows on the switch)"
+    # The flow monitor does not see groups: only an audit finds one someone added.
+    box.ofctl("add-group", "br-int", "group_id=4242,type=all,bucket=actions=output:1")
+    audit = _audit(box)
+    assert "residual (pyovn's, not desired): 1\n" \
+           "  group_id=4242,type=all,bucket=bucket_id:0,actions=output:1\n" in audit
+    assert audit.endswith(f"audit: OUT OF SYNC ({n} flows on the switch)\n")
+    # The audit scheduled a repair: every group on br-int is pyovn's (docs/cookies.md).
+    procs.wait_until(lambda: "group_id" not in box.ofctl("dump-groups", "br-int"),
+                     timeout=10, what="group 4242 deleted")
+    procs.wait_until(lambda: _audit(box).endswith(f"audit: in sync ({n} flows on the "
+                                                  "switch)\n"), timeout=10, what="in sync")
+    assert _replies(chassis.vm1) == 3
+
+
+# -- bad input ------------------------------------------------------------------------------
+
+def _stop_northd(box: Sandbox) -> None:
+    """Stop pyovn-northd, which would delete rows it did not write."""
+    procs.stop_daemon(procs.daemon_in(box.dir, "northd"))
+
+
+def _sw0(box: Sandbox) -> str:
+    return box.sbctl("--bare", "--columns=_uuid", "find", "Datapath_Binding",
+                     "external_ids:name=sw0").strip()
+
+
+def _create_lflow(box: Sandbox, dp: str, pipeline: str, table: int, priority: int,
+                  match: str, actions: str) -> str:
+    return box.sbctl("create", "Logical_Flow", f"logical_datapath={dp}",
+                     f"pipeline={pipeline}", f"table_id={table}", f"priority={priority}",
+                     f"match={_quote(match)}", f"actions={_quote(actions)}").strip()
+
+
+def _quote(text: str) -> str:
+    """An OVSDB string as ovn-sbctl's command line takes it."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _sync_hv(box: Sandbox, timeout: float = 30.0) -> None:
+    """Without northd: bump SB_Global.nb_cfg and wait until this chassis reports that
+    the switch holds the flows of everything the Southbound had before."""
+    cfg = int(box.sbctl("get", "SB_Global", ".", "nb_cfg").strip()) + 1
+    box.sbctl("set", "SB_Global", ".", f"nb_cfg={cfg}")
+    procs.wait_until(lambda: int(box.sbctl("get", "Chassis_Private", "hv1", "nb_cfg")
+                                 .strip()) >= cfg, timeout=timeout, what=f"hv nb_cfg {cfg}")
+
+
+def test_bad_southbound_rows_are_reported_and_skipped_while_traffic_flows(
+        chassis: Chassis) -> None:
+    box = chassis.box
+    _stop_northd(box)
+    dp = _sw0(box)
+    # A port with quotes, a space and a non-ASCII letter is legal; an lflow names it.
+    box.sbctl("create", "Port_Binding", f"datapath={dp}", f"logical_port={_quote(ODD_PORT)}",
+              "tunnel_key=7")
+    odd = _create_lflow(box, dp, "egress", 9, 150, f"outport == {_quote(ODD_PORT)}",
+                        "drop;")
+    _sync_hv(box)
+    assert _flows(box, f"cookie=0x{odd[:8]}/0xffffffff") == [
+        f"cookie=0x70790001{odd[:8]}, table=51, priority=150,reg15=0x7,metadata=0x1 "
+        "actions=drop"]
+
+    log_at = _log_size(box)
+    bad = _create_lflow(box, dp, "ingress", 5, 100, BAD_MATCH, "next;")
+    _sync_hv(box)
+    # An unrelated lflow, handled incrementally, does not make it speak again.
+    _create_lflow(box, dp, "ingress", 5, 90, "ip4.src == 10.9.9.9", "next;")
+    _sync_hv(box)
+    reports = [line for line in _log(box, log_at).splitlines() if bad in line]
+    assert len(reports) == 1, reports
+    assert "|WARN|" in reports[0] and f'error parsing match "{BAD_MATCH}"' in reports[0]
+    assert not _flows(box, f"cookie=0x{bad[:8]}/0xffffffff")
+
+    # What the schema forbids never reaches the controller.
+    for row, why in (([f"datapath={dp}", "logical_port=dup", "tunnel_key=1"],
+                      "constraint violation"),
+                     (["datapath=5b8a4d2e-0000-4000-8000-000000000000", "logical_port=x",
+                       "tunnel_key=9"], "")):
+        with pytest.raises(SandboxError, match=why):
+            box.sbctl("create", "Port_Binding", *row)
+    _sync_hv(box)
+    assert _alive(box) and _replies(chassis.vm1) == 3
+    assert _audit(box).splitlines()[-1].startswith("audit: in sync")
+
+
+@pytest.mark.xfail(strict=True, reason="lflow_output re-translates every lflow on a "
+                   "recompute and logs a bad one again (rate-limited to 5 a minute), "
+                   "where DESIGN.md 6.5 promises 'logged once'")
+def test_bad_lflow_is_not_logged_again_when_the_lflows_are_recomputed(
+        chassis: Chassis) -> None:
+    box = chassis.box
+    _stop_northd(box)
+    bad = _create_lflow(box, _sw0(box), "ingress", 5, 100, BAD_MATCH, "next;")
+    _sync_hv(box)
+    box.appctl("controller", "inc-engine/recompute")
+    _sync_hv(box)
+    assert _log(box).count(bad) == 1
+
+
+def test_acl_on_an_address_set_of_20000_addresses_is_installed_and_traffic_flows(
+        chassis: Chassis) -> None:
+    box = chassis.box
+    addresses = [f"10.{128 + i // 65536}.{i // 256 % 256}.{i % 256}" for i in range(20_000)]
+    box.nbctl("create", "Address_Set", "name=big")
+    # One value per argument: all of them in one would exceed Linux's 128 kB per argument.
+    box.nbctl("add", "Address_Set", "big", "addresses", *addresses, "10.0.0.300", "garbage")
+    t0 = time.monotonic()
+    box.nbctl("--wait=hv", "acl-add", "sw0", "to-lport", "1001",
+              'outport == "vm2" && ip4.src == $big', "drop", timeout=120)
+    print(f"ACL on 20,000 addresses: --wait=hv took {time.monotonic() - t0:.2f} s")
+    flows = _flows(box, "table=46")
+    assert sum(1 for f in flows if "nw_src=10.1" in f and "actions=drop" in f) == 20_000
+    assert _alive(box) and procs.daemon_in(box.dir, "northd").is_alive()
+    assert _replies(chassis.vm1) == 3
+    box.nbctl("--wait=hv", "remove", "Address_Set", "big", "addresses", "10.128.0.7",
+              timeout=60)
+    assert len(_flows(box, "table=46")) == len(flows) - 1
+
+
+# -- fuzz -----------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_southbound_fuzz_never_kills_the_controller_and_ends_equal_to_a_recompute(
+        chassis: Chassis) -> None:
+    box = chassis.box
+    _stop_northd(box)
+    pid = procs.daemon_in(box.dir, "controller").pid()
+    with SbFuzzer(box.sb_remote, fuzz_seed()) as fuzzer:
+        deadline = time.monotonic() + fuzz_seconds()
+        while time.monotonic() < deadline:
+            fuzzer.step()
+            if fuzzer.steps % 50 == 0:
+                assert _alive(box), f"pyovn-controller died after {fuzzer.steps} steps"
+        print(f"fuzz seed {fuzzer.seed}: {fuzzer.summary()}")
+    assert procs.daemon_in(box.dir, "controller").pid() == pid and _alive(box)
+    _sync_hv(box, timeout=120)
+    audit = _audit(box)
+    assert audit.splitlines()[-1].startswith("audit: in sync"), audit
+    assert "different on the switch" not in audit and "missing" not in audit
+
+    before, sent = _flows(box), _flow_mods_sent(box)
+    box.appctl("controller", "inc-engine/recompute")
+    _sync_hv(box, timeout=120)
+    assert _flows(box) == before
+    assert _flow_mods_sent(box) == sent
+    log = _log(box)
+    assert "internal error" not in log and "Traceback" not in log
