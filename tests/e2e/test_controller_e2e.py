@@ -3,7 +3,6 @@ flows of an nb_cfg are acknowledged (``--wait=hv``), traffic flows, an ACL drops
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 
 from pyovn.sandbox import procs
 from pyovn.sandbox.sandbox import Sandbox, SandboxConfig
-from pyovn.sandbox.vm import Vm, add_vm
+from pyovn.sandbox.vm import Vm, add_vm, leftovers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.functional]
 
@@ -23,7 +22,6 @@ ACL = ("sw0", "to-lport", "1001", 'outport == "vm2" && ip4.src == 10.0.0.1')
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
     procs.become_subreaper()
-    netns_before = os.popen("ip netns list").read()
     box = Sandbox(tmp_path / "sb")
     try:
         box.start(SandboxConfig(northd="pyovn", controller="pyovn"))
@@ -31,7 +29,7 @@ def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
     finally:
         box.stop()
         procs.stop_all_in(box.dir)
-    assert os.popen("ip netns list").read() == netns_before
+    assert leftovers(box) == []
 
 
 def _replies(vm: Vm, dst: str) -> int:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from pyovn.cli.main import main
+from pyovn.sandbox.sandbox import Sandbox
+from pyovn.sandbox.vm import leftovers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.functional]
 
@@ -29,7 +30,6 @@ def _processes_in(directory: Path) -> list[str]:
 def test_demo_pings_blocks_with_acl_and_cleans_up(northd: str, controller: str,
                                                   tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    netns_before = os.popen("ip netns list").read()
     status = main(["demo", "--dir", str(tmp_path / "demo"),
                    "--northd", northd, "--controller", controller])
     out = capsys.readouterr().out
@@ -38,4 +38,4 @@ def test_demo_pings_blocks_with_acl_and_cleans_up(northd: str, controller: str,
     assert "[ok] ACL drops: 0/5 replies" in out
     assert "[ok] ping restored: 5/5 replies" in out
     assert _processes_in(tmp_path / "demo") == []
-    assert os.popen("ip netns list").read() == netns_before
+    assert leftovers(Sandbox(tmp_path / "demo")) == []

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -93,13 +92,11 @@ def net(request: pytest.FixtureRequest,
     assert _our_netns(box) == []
 
 
-def _ping(vm: Vm, dst: str, *extra: str, count: int = 3) -> PingResult:
-    """Ping from ``vm``; ``extra`` are more ping options (e.g. ``-I`` source)."""
-    if not extra:
-        return vm.ping(dst, count=count, interval=0.1, wait=1.0)
-    proc = vm.exec(["ping", "-n", "-q", "-c", str(count), "-i", "0.1", "-W", "1", *extra,
-                    dst], timeout=30, check=False)
-    return _parse_ping(proc.stdout)
+def _ping(vm: Vm, dst: str, *extra: str, count: int, wait: float) -> PingResult:
+    """Ping ``dst`` from ``vm``; ``extra`` are more ping options (e.g. ``-I`` source)."""
+    proc = vm.exec(["ping", "-n", "-q", "-c", str(count), "-i", "0.1", "-W", f"{wait:g}",
+                    *extra, dst], timeout=30, check=False)
+    return _parse_ping(proc.stdout + proc.stderr)
 
 
 def _parse_ping(out: str) -> PingResult:
@@ -110,13 +107,17 @@ def _parse_ping(out: str) -> PingResult:
     raise AssertionError(f"ping gave no summary: {out!r}")
 
 
-def _passes(vm: Vm, dst: str, *extra: str) -> bool:
-    result = _ping(vm, dst, *extra)
-    return result.received == result.transmitted == 3
+def assert_passes(vm: Vm, dst: str, *extra: str) -> None:
+    """Every echo request from ``vm`` to ``dst`` is answered."""
+    result = _ping(vm, dst, *extra, count=3, wait=2.0)
+    assert result.received == result.transmitted == 3, f"{vm.name} → {dst}: {result.output}"
 
 
-def _blocked(vm: Vm, dst: str, *extra: str) -> bool:
-    return _ping(vm, dst, *extra, count=2).received == 0
+def assert_blocked(vm: Vm, dst: str, *extra: str) -> None:
+    """No echo request from ``vm`` to ``dst`` is answered."""
+    result = _ping(vm, dst, *extra, count=2, wait=1.0)
+    assert result.transmitted == 2 and result.received == 0, \
+        f"{vm.name} → {dst}: {result.output}"
 
 
 def _in_echos(vm: Vm) -> int:
@@ -143,13 +144,13 @@ def test_allow_related_lets_replies_back_and_blocks_the_other_direction(net: Net
     try:
         net.nbctl_hv("sync")
         # The replies vm2 → vm1 meet both drop ACLs; only conntrack lets them through.
-        assert _passes(net.vm1, IP2)
-        assert _blocked(net.vm2, IP1)
-        assert _passes(net.vm1, IP2)
+        assert_passes(net.vm1, IP2)
+        assert_blocked(net.vm2, IP1)
+        assert_passes(net.vm1, IP2)
     finally:
         net.nbctl_hv("acl-del", SWITCH)
-    assert _passes(net.vm1, IP2)
-    assert _passes(net.vm2, IP1)
+    assert_passes(net.vm1, IP2)
+    assert_passes(net.vm2, IP1)
 
 
 # -- 2. address sets and port groups ------------------------------------------------------
@@ -159,29 +160,29 @@ def test_address_set_acl_follows_address_set_membership(net: Net) -> None:
     acl = (SWITCH, "to-lport", "1002", 'outport == "vm2" && ip4.src == $as1')
     try:
         net.nbctl_hv("acl-add", *acl, "drop")
-        assert _blocked(net.vm1, IP2)
+        assert_blocked(net.vm1, IP2)
         net.nbctl_hv("remove", "Address_Set", "as1", "addresses", f'"{IP1}"')
-        assert _passes(net.vm1, IP2)
+        assert_passes(net.vm1, IP2)
         net.nbctl_hv("add", "Address_Set", "as1", "addresses", f'"{IP1}"')
-        assert _blocked(net.vm1, IP2)
+        assert_blocked(net.vm1, IP2)
     finally:
         _acl_del(net.box, *acl)
         net.nbctl_hv("destroy", "Address_Set", "as1")
-    assert _passes(net.vm1, IP2)
+    assert_passes(net.vm1, IP2)
 
 
 def test_port_group_acl_follows_port_group_membership(net: Net) -> None:
     net.box.nbctl("pg-add", "pg1", "vm2", SPARE)
     try:
         net.nbctl_hv("acl-add", "pg1", "to-lport", "1002", "outport == @pg1 && ip4", "drop")
-        assert _blocked(net.vm1, IP2)
+        assert_blocked(net.vm1, IP2)
         net.nbctl_hv("pg-set-ports", "pg1", SPARE)
-        assert _passes(net.vm1, IP2)
+        assert_passes(net.vm1, IP2)
         net.nbctl_hv("pg-set-ports", "pg1", "vm2", SPARE)
-        assert _blocked(net.vm1, IP2)
+        assert_blocked(net.vm1, IP2)
     finally:
         net.nbctl_hv("pg-del", "pg1")
-    assert _passes(net.vm1, IP2)
+    assert_passes(net.vm1, IP2)
 
 
 def test_port_group_address_set_follows_port_group_membership(net: Net) -> None:
@@ -190,15 +191,15 @@ def test_port_group_address_set_follows_port_group_membership(net: Net) -> None:
     acl = (SWITCH, "to-lport", "1002", 'outport == "vm2" && ip4.src == $pg2_ip4')
     try:
         net.nbctl_hv("acl-add", *acl, "drop")
-        assert _blocked(net.vm1, IP2)
+        assert_blocked(net.vm1, IP2)
         net.nbctl_hv("pg-set-ports", "pg2", SPARE)
-        assert _passes(net.vm1, IP2)
+        assert_passes(net.vm1, IP2)
         net.nbctl_hv("pg-set-ports", "pg2", "vm1", SPARE)
-        assert _blocked(net.vm1, IP2)
+        assert_blocked(net.vm1, IP2)
     finally:
         _acl_del(net.box, *acl)
         net.nbctl_hv("pg-del", "pg2")
-    assert _passes(net.vm1, IP2)
+    assert_passes(net.vm1, IP2)
 
 
 # -- 3. port security ---------------------------------------------------------------------
@@ -217,7 +218,7 @@ def _spoofed_mac_reaches(net: Net) -> bool:
     try:
         before = _in_echos(net.vm2)
         # Replies cannot come back (OVN sends them to vm1's MAC); count arrivals instead.
-        _ping(net.vm1, IP2, count=2)
+        _ping(net.vm1, IP2, count=2, wait=1.0)
         return _in_echos(net.vm2) > before
     finally:
         _set_mac(net.vm1, MAC1)
@@ -229,18 +230,18 @@ def test_port_security_drops_spoofed_mac_and_ip(net: Net) -> None:
     try:
         # Without port security both spoofs get through: the checks below can fail.
         assert _spoofed_mac_reaches(net)
-        assert _passes(net.vm1, IP2, *spoofed_ip)
+        assert_passes(net.vm1, IP2, *spoofed_ip)
         net.nbctl_hv("lsp-set-port-security", "vm1", f"{MAC1} {IP1}")
-        assert _passes(net.vm1, IP2)
+        assert_passes(net.vm1, IP2)
         assert not _spoofed_mac_reaches(net)
         before = _in_echos(net.vm2)
-        assert _blocked(net.vm1, IP2, *spoofed_ip)
+        assert_blocked(net.vm1, IP2, *spoofed_ip)
         assert _in_echos(net.vm2) == before
-        assert _passes(net.vm1, IP2)
+        assert_passes(net.vm1, IP2)
     finally:
         net.vm1.exec(["ip", "addr", "del", f"{SPOOF_IP}/24", "dev", "eth0"], check=False)
         net.nbctl_hv("lsp-set-port-security", "vm1")
-    assert _passes(net.vm1, IP2)
+    assert_passes(net.vm1, IP2)
 
 
 # -- 4. a port added while traffic flows --------------------------------------------------
@@ -266,8 +267,8 @@ def test_ports_added_while_ping_runs_lose_no_packet(net: Net) -> None:
         assert still_running, f"the ping ended before the ports were added: {out}"
         running = _parse_ping(out)
         assert running.transmitted == count and running.lost == 0, out
-        assert _passes(vm3, IP1)
-        assert _passes(net.vm1, IP3)
+        assert_passes(vm3, IP1)
+        assert_passes(net.vm1, IP3)
     finally:
         if ping.poll() is None:
             ping.kill()
@@ -283,11 +284,9 @@ def _ofport(box: Sandbox, vm: Vm) -> int:
     return int(box.vsctl("get", "Interface", vm.host_ifname, "ofport").strip())
 
 
-def _trace(net: Net) -> str:
-    """ofproto/trace of an ICMP echo request vm1 → vm2 as it enters br-int."""
-    flow = (f"in_port={_ofport(net.box, net.vm1)},icmp,dl_src={MAC1},dl_dst={MAC2},"
-            f"nw_src={IP1},nw_dst={IP2},nw_ttl=64,icmp_type=8,icmp_code=0")
-    return net.box.appctl("ovs-vswitchd", "ofproto/trace", "br-int", flow)
+def _trace(box: Sandbox, flow: str) -> str:
+    """ofproto/trace of ``flow`` through br-int."""
+    return box.appctl("ovs-vswitchd", "ofproto/trace", "br-int", flow)
 
 
 def _outputs_to(trace: str, ofport: int) -> bool:
@@ -296,17 +295,20 @@ def _outputs_to(trace: str, ofport: int) -> bool:
 
 def test_wait_hv_returns_only_once_the_switch_forwards_by_the_change(net: Net) -> None:
     vm2_port = _ofport(net.box, net.vm2)
+    echo = (f"in_port={_ofport(net.box, net.vm1)},icmp,dl_src={MAC1},dl_dst={MAC2},"
+            f"nw_src={IP1},nw_dst={IP2},nw_ttl=64,icmp_type=8,icmp_code=0")
     acl = (SWITCH, "to-lport", "1002", f'outport == "vm2" && ip4.src == {IP1}')
-    assert _outputs_to(_trace(net), vm2_port)
+    assert _outputs_to(_trace(net.box, echo), vm2_port)
     try:
-        net.nbctl_hv("acl-add", *acl, "drop")
-        dropped = _trace(net)
-        print("DROPPED", dropped)
-        assert not _outputs_to(dropped, vm2_port), dropped
-        assert dropped.rstrip().splitlines()[-1] == "Datapath actions: drop", dropped
-        net.nbctl_hv("acl-del", *acl)
-        passed = _trace(net)
-        assert _outputs_to(passed, vm2_port), passed
+        for _ in range(3):
+            # The trace runs the instant --wait=hv returns: no sleep, no polling.
+            net.nbctl_hv("acl-add", *acl, "drop")
+            dropped = _trace(net.box, echo)
+            assert not _outputs_to(dropped, vm2_port), dropped
+            assert dropped.rstrip().splitlines()[-1] == "Datapath actions: drop", dropped
+            net.nbctl_hv("acl-del", *acl)
+            passed = _trace(net.box, echo)
+            assert _outputs_to(passed, vm2_port), passed
     finally:
         _acl_del(net.box, *acl)
-    assert _passes(net.vm1, IP2)
+    assert_passes(net.vm1, IP2)

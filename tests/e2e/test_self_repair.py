@@ -12,8 +12,10 @@ controller and ends with the switch equal to a recompute.
 from __future__ import annotations
 
 import os
+import random
 import re
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,10 +24,10 @@ from types import TracebackType
 import pytest
 
 from pyovn.errors import SandboxError
+from pyovn.ovsdb import Client, Delete, Insert, Op, Update
 from pyovn.sandbox import procs
 from pyovn.sandbox.sandbox import Sandbox, SandboxConfig
 from pyovn.sandbox.vm import Vm, add_vm, vm_handle
-from tests.e2e.sb_fuzz import SbFuzzer, fuzz_seconds, fuzz_seed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.functional]
 
@@ -36,6 +38,8 @@ VM2_IP = "10.0.0.2"
 REPAIR_DEADLINE = 1.0
 BAD_MATCH = "ip4 &&& nonsense"
 ODD_PORT = 'we"ird port \u00fc'
+FUZZ_SEED = int(os.environ.get("PYOVN_FUZZ_SEED", "23031"))
+FUZZ_SECONDS = float(os.environ.get("PYOVN_FUZZ_SECONDS", "20"))
 
 
 @dataclass(frozen=True)
@@ -421,14 +425,127 @@ def test_acl_on_an_address_set_of_20000_addresses_is_installed_and_traffic_flows
 
 # -- fuzz -----------------------------------------------------------------------------------
 
+_MATCHES = ("ip4", "ip6", "arp", "icmp4", "tcp && tcp.dst == 80", "udp.dst == 53", "1",
+            'inport == "vm1"', 'outport == "vm2"', f"outport == {_quote(ODD_PORT)}",
+            "eth.src == 00:00:00:00:01:01", "ip4.src == 10.0.0.1", "ip4.src == 10.0.0.0/8",
+            "ip4.dst == {10.0.0.1, 10.0.0.2}", "ip4.src == $as_0", "ip4.dst != $as_1",
+            "ip6.src == $as_2", "inport == @pg_0", "outport == @1_pg_1", "reg0[0] == 1",
+            "ct.est && !ct.rel", "eth.dst[40]", "tcp.dst >= 80 && tcp.dst <= 90", "0")
+_ACTIONS = ("next;", "drop;", "output;", 'outport = "vm2"; output;', "ct_next;",
+            "ct_commit { ct_label.blocked = 0; }; next;", "reg0[0] = 1; next;",
+            "eth.dst <-> eth.src; output;", "ip.ttl--; next;", "ct_clear; next;",
+            "ct_lb_mark(backends=10.0.0.5:80,10.0.0.6:80);", "log(verdict=drop); drop;",
+            "next(pipeline=egress, table=3);", "arp { eth.dst = ff:ff:ff:ff:ff:ff; output; };",
+            'clone { outport = "vm1"; output; }; next;', "put_arp(inport, arp.spa, arp.sha);",
+            "set_queue(5); next;", 'outport = "_MC_flood"; output;')
+_NAMES = ("vm1", "vm2", "vm3", ODD_PORT, "", " ", "tab\there", "\u2603" * 3, "x" * 300,
+          "_MC_flood", "p-1", "p-2")
+_ADDRESSES = ("10.0.0.1", "10.0.0.2", "10.0.0.0/24", "10.1.2.3", "fe80::1", "::/0",
+              "10.0.0.300", "garbage", "", "00:00:00:00:01:01", "1.2.3.4/33")
+_PB_TYPES = ("", "", "localnet", "patch", "localport", "l3gateway", "chassisredirect",
+             "virtual", "external", "remote", "vtep", "bogus")
+_OPTIONS: tuple[dict[str, str], ...] = (
+    {}, {"peer": "vm2"}, {"network_name": "phys"}, {"requested-chassis": "hv1"},
+    {"virtual-ip": "10.0.0.9", "virtual-parents": "vm1,vm2"}, {"qos_max_rate": "x"})
+_MACS = ("00:00:00:00:01:03 10.0.0.3", "unknown", "router", "zz:zz", "00:00:00:00:01:01")
+_GARBAGE = '&|!=(){}[]$@";.,:-0123456789abcxyz\u00fc\\ '
+
+
+class SbFuzzer:
+    """Seeded random inserts, updates and deletes of Logical_Flow, Port_Binding,
+    Address_Set, Port_Group and Multicast_Group rows of one datapath, from a small
+    grammar with garbage mixed in. One transaction (1-3 ops) per :meth:`step`; the
+    database refuses some (constraints), which is part of the game."""
+
+    TABLES = ("Logical_Flow", "Logical_Flow", "Logical_Flow", "Port_Binding",
+              "Port_Binding", "Address_Set", "Port_Group", "Multicast_Group")
+
+    def __init__(self, remote: str, seed: int) -> None:
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.client = Client(remote, procs.SB_SCHEMA, {t: None for t in (
+            *set(self.TABLES), "Datapath_Binding")})
+        self.client.run_until(lambda: self.client.synced, timeout=10)
+        self.dp = next(iter(self.client.tables["Datapath_Binding"].rows))
+        self.steps = 0
+        self.outcomes: Counter[str] = Counter()
+
+    def __enter__(self) -> SbFuzzer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+
+    def summary(self) -> str:
+        """What was done and how the database answered."""
+        rows = {t: len(self.client.tables[t].rows) for t in set(self.TABLES)}
+        return f"{self.steps} transactions, {dict(self.outcomes)}, rows at the end {rows}"
+
+    def step(self) -> None:
+        """One random transaction, waited for."""
+        ops = [self._op(self.rng.choice(self.TABLES)) for _ in range(self.rng.randint(1, 3))]
+        txn = self.client.transact(ops)
+        self.client.run_until(lambda: txn.done, timeout=30)
+        self.steps += 1
+        self.outcomes[txn.status.name] += 1
+
+    def _text(self, atoms: tuple[str, ...], sep: str) -> str:
+        text = sep.join(self.rng.choice(atoms) for _ in range(self.rng.randint(1, 3)))
+        roll = self.rng.random()
+        if roll < 0.05:
+            return "".join(self.rng.choice(_GARBAGE) for _ in range(self.rng.randint(0, 20)))
+        if roll < 0.3:
+            for _ in range(self.rng.randint(1, 3)):
+                at = self.rng.randint(0, len(text))
+                text = text[:at] + self.rng.choice(_GARBAGE) + text[at + self.rng.randint(0, 1):]
+        return text
+
+    def _row(self, table: str) -> dict[str, object]:
+        rng = self.rng
+        if table == "Logical_Flow":
+            pipeline = rng.choice(("ingress", "egress"))
+            return {"logical_datapath": self.dp, "pipeline": pipeline,
+                    "table_id": rng.randint(0, 32 if rng.random() < 0.05 else
+                                            26 if pipeline == "ingress" else 9),
+                    "priority": rng.choice((0, 50, 100, 150, rng.randint(0, 65535))),
+                    "match": self._text(_MATCHES, rng.choice((" && ", " || "))),
+                    "actions": self._text(_ACTIONS, " ")}
+        if table == "Port_Binding":
+            return {"datapath": self.dp, "logical_port": rng.choice(_NAMES) + rng.choice(
+                        ("", "", str(rng.randint(0, 9)))), "tunnel_key": rng.randint(1, 40),
+                    "type": rng.choice(_PB_TYPES), "options": rng.choice(_OPTIONS),
+                    "mac": rng.sample(_MACS, rng.randint(0, 2))}
+        if table == "Multicast_Group":
+            ports = list(self.client.tables["Port_Binding"].rows)
+            return {"datapath": self.dp, "tunnel_key": 32768 + rng.randint(0, 8),
+                    "name": rng.choice(("_MC_flood", "_MC_unknown", "mc_1", ODD_PORT)),
+                    "ports": rng.sample(ports, min(len(ports), rng.randint(0, 4)))}
+        members = _ADDRESSES if table == "Address_Set" else _NAMES
+        return {"name": rng.choice(("as_0", "as_1", "as_2", "pg_0", "1_pg_1", "")),
+                ("addresses" if table == "Address_Set" else "ports"):
+                    rng.sample(members, rng.randint(0, 5))}
+
+    def _op(self, table: str) -> Op:
+        rows = list(self.client.tables[table].rows)
+        roll = self.rng.random()
+        if not rows or roll < (0.2 if len(rows) > 150 else 0.5):
+            return Insert(table, self._row(table))
+        uuid = self.rng.choice(rows)
+        if roll < 0.8:
+            new = self._row(table)
+            keep = self.rng.sample(sorted(new), self.rng.randint(1, len(new)))
+            return Update(table, uuid, {c: new[c] for c in keep})
+        return Delete(table, uuid)
+
+
 @pytest.mark.slow
 def test_southbound_fuzz_never_kills_the_controller_and_ends_equal_to_a_recompute(
         chassis: Chassis) -> None:
     box = chassis.box
     _stop_northd(box)
     pid = procs.daemon_in(box.dir, "controller").pid()
-    with SbFuzzer(box.sb_remote, fuzz_seed()) as fuzzer:
-        deadline = time.monotonic() + fuzz_seconds()
+    with SbFuzzer(box.sb_remote, FUZZ_SEED) as fuzzer:
+        deadline = time.monotonic() + FUZZ_SECONDS
         while time.monotonic() < deadline:
             fuzzer.step()
             if fuzzer.steps % 50 == 0:

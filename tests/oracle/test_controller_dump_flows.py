@@ -97,9 +97,27 @@ NB_COMMANDS = [
      "tcp.dst == 8080", "allow"],
     ["acl-add", "sw0", "from-lport", "997", "ip4.dst == 10.0.0.99", "allow-stateless"],
     ["acl-add", "sw1", "from-lport", "900", 'inport == "p4" && ip6', "reject"],
+    ["set", "Logical_Router_Port", "lr0-sw0", "ipv6_ra_configs:address_mode=slaac",
+     "ipv6_ra_configs:mtu=1450"],
+    ["set", "Logical_Switch", "sw1", "other_config:mcast_snoop=true"],
+    ["qos-add", "sw0", "from-lport", "100", "ip4.dst == 10.0.0.12", "dscp=16"],
+    ["--id=@dns", "create", "DNS", "records:vm1.ovn.org=10.0.0.11"],
+    ["add", "Logical_Switch", "sw0", "dns_records", "@dns"],
+    ["lr-policy-add", "lr0", "100", "ip4.src == 10.0.0.11 && ip4.dst == 10.9.0.0/16",
+     "reroute", "10.0.1.254"],
+    ["lr-policy-add", "lr0", "90", "ip4.src == 10.0.0.99", "drop"],
+    ["--policy=src-ip", "lr-route-add", "lr0", "10.0.0.64/26", "10.0.1.253"],
+    ["static-mac-binding-add", "lr0-sw1", "10.0.1.200", "50:54:00:00:01:c8"],
+    ["--apply-after-lb", "acl-add", "sw1", "from-lport", "800", "ip4 && tcp.dst == 25",
+     "drop"],
+    ["acl-add", "pg1", "from-lport", "700", "inport == @pg1 && ip6.dst == $as6", "allow"],
+    ["lsp-add", "sw1", "p6"],
+    ["lsp-set-addresses", "p6", "50:54:00:00:01:06 10.0.1.16"],
+    ["lsp-set-options", "p6", "requested-chassis=elsewhere"],
 ]
 #: Logical port -> br-int interface (dummy) carrying it.
-BOUND = {"p1": "vif1", "p2": "vif2", "p3": "vif3", "p4": "vif4", "lp0": "vif9"}
+BOUND = {"p1": "vif1", "p2": "vif2", "p3": "vif3", "p4": "vif4", "lp0": "vif9",
+         "p6": "vif6"}
 #: The ports a controller claims (c1 through its parent p1).
 CLAIMED = ("p1", "p2", "p3", "p4", "c1")
 
@@ -245,7 +263,7 @@ class SbFacts:
 
     unrelated_ports: set[tuple[int, int]] = field(default_factory=set)  # (dp key, port key)
     unrelated_lflows: set[int] = field(default_factory=set)  # cookies
-    localnet_ports: set[int] = field(default_factory=set)  # cookies
+    router_ports: set[int] = field(default_factory=set)  # cookies
 
 
 def sb_facts(sb: Sandbox) -> SbFacts:
@@ -256,9 +274,8 @@ def sb_facts(sb: Sandbox) -> SbFacts:
     unrelated_names: set[str] = set()
     for pb in sb_table(sb, "Port_Binding"):
         dp = dps[pb["datapath"]]
-        if pb["type"] == "localnet":
-            facts.localnet_ports.add(int(pb["_uuid"][:8], 16))
         if "logical-switch" not in dp["external_ids"]:
+            facts.router_ports.add(int(pb["_uuid"][:8], 16))
             continue
         related = (pb["logical_port"] in CLAIMED
                    or pb["type"] in ("patch", "localnet", "l2gateway")
@@ -282,6 +299,31 @@ class KnownDifference:
     claims: Callable[[NFlow, SbFacts], bool]
 
 
+@dataclass(frozen=True)
+class Equivalence:
+    """A documented difference in how the same flow is written: a flow of each side
+    that ``rewrite`` makes equal are paired (the rewrite changes at least one)."""
+
+    name: str
+    why: str
+    rewrite: Callable[[NFlow], NFlow]
+
+
+_DSCP_MASK = re.compile(r"(set_field:\d+)/0x3f->ip_dscp\b")
+
+EQUIVALENCES = [
+    Equivalence(
+        "ip.dscp assignment written with the field's 6-bit mask",
+        "ovn-controller sends `ip.dscp = N` as a set_field with mask 0x3f (OVN masks "
+        "a whole-field assignment to the field's bits), which OVS keeps and prints "
+        "`set_field:N/0x3f->ip_dscp`; pyovn's canonical SetField drops a mask that "
+        "covers the whole field (pyovn.openflow.actions.SetField) and sends it "
+        "unmasked, printed `set_field:N->ip_dscp`. OVS writes only the 6 DSCP bits "
+        "either way: the same effect.",
+        lambda f: replace(f, actions=_DSCP_MASK.sub(r"\1->ip_dscp", f.actions))),
+]
+
+
 def _names_unrelated_port(flow: NFlow, facts: SbFacts) -> bool:
     if flow.cookie in facts.unrelated_lflows:
         return True
@@ -292,7 +334,7 @@ def _names_unrelated_port(flow: NFlow, facts: SbFacts) -> bool:
 
 
 def _chassis_mac_flow(flow: NFlow, facts: SbFacts) -> bool:
-    return flow.table == 0 and flow.priority == 180 and flow.cookie in facts.localnet_ports
+    return flow.table == 0 and flow.priority == 180 and flow.cookie in facts.router_ports
 
 
 EXCEPTIONS = [
@@ -309,9 +351,10 @@ EXCEPTIONS = [
         "chassis MAC to router MAC rewrite on a localnet port",
         "ovn",
         "not implemented in pyovn (docs/controller-differences.md: chassis MAC mappings): "
-        "for a localnet port of a switch attached to a router, 23.03 installs table 0 "
-        "priority 180 a conjunctive flow (in_port = the localnet patch port, rewrite "
-        "eth.src to the router port's MAC) and its vlan_tci clause; the other clause "
+        "for a router port whose switch has a localnet port, 23.03 installs (cookie: "
+        "the router port) table 0 priority 180 a conjunctive flow (in_port = the "
+        "localnet patch port; rewrite eth.src to the router port's MAC, enter the "
+        "router's pipeline) and its vlan_tci clause; the other clause "
         "(eth.src = another chassis' ovn-chassis-mac-mappings MAC) has no flow with one "
         "chassis, so the conjunction never matches and forwarding is the same.",
         _chassis_mac_flow),
@@ -323,7 +366,8 @@ EXCEPTIONS = [
 
 @dataclass
 class Result:
-    """Differences between the two multisets, per table, after the exceptions."""
+    """Differences between the two multisets, per table, after the known ones
+    (``claimed``: by name of the equivalence or exception, the flows it explained)."""
 
     only_ovn: list[NFlow] = field(default_factory=list)
     only_pyovn: list[NFlow] = field(default_factory=list)
@@ -341,11 +385,32 @@ class Result:
         return "\n".join(lines)
 
 
+def _pair(ovn: Counter[NFlow], mine: Counter[NFlow], eq: Equivalence) -> list[NFlow]:
+    """Take out of both leftovers the flows that ``eq`` makes equal; return them."""
+    by_form: dict[NFlow, list[NFlow]] = {}
+    for flow in sorted(mine.elements()):
+        by_form.setdefault(eq.rewrite(flow), []).append(flow)
+    paired: list[NFlow] = []
+    for flow in sorted(ovn.elements()):
+        partners = by_form.get(eq.rewrite(flow))
+        if partners:
+            partner = partners.pop()
+            ovn[flow] -= 1
+            mine[partner] -= 1
+            paired += (flow, partner)
+    return paired
+
+
 def compare(ovn: Counter[NFlow], mine: Counter[NFlow], facts: SbFacts) -> Result:
-    """Match the multisets; hand each leftover flow to the first exception claiming it."""
-    result = Result(claimed={e.name: [] for e in EXCEPTIONS})
-    for side, extra, out in (("ovn", ovn - mine, result.only_ovn),
-                             ("pyovn", mine - ovn, result.only_pyovn)):
+    """Match the multisets; pair leftovers an equivalence makes equal; hand each flow
+    still left to the first exception claiming it."""
+    result = Result(claimed={name: [] for name in [e.name for e in EQUIVALENCES]
+                             + [e.name for e in EXCEPTIONS]})
+    ovn_left, mine_left = ovn - mine, mine - ovn
+    for eq in EQUIVALENCES:
+        result.claimed[eq.name] = _pair(ovn_left, mine_left, eq)
+    for side, extra, out in (("ovn", +ovn_left, result.only_ovn),
+                             ("pyovn", +mine_left, result.only_pyovn)):
         for flow in sorted(extra.elements()):
             owner = next((e for e in EXCEPTIONS
                           if e.side == side and e.claims(flow, facts)), None)

@@ -45,9 +45,10 @@ from pyovn.daemon import (
     parse_daemon_args,
     run_daemon,
 )
+from pyovn.daemon.txn_gate import TxnGate
 from pyovn.engine import NodeState
 from pyovn.engine.ovsdb_input import feed_changes
-from pyovn.ovsdb import Client, Op, Transaction, TxnStatus
+from pyovn.ovsdb import Client, Op
 from pyovn.sandbox.procs import SB_SCHEMA, VSWITCH_SCHEMA
 
 log = logging.getLogger("pyovn.controller")
@@ -62,8 +63,7 @@ class Controller:
         self.sb_remote: str | None = None
         self.graph: ControllerGraph | None = None
         self.ofctrl = Ofctrl("br-int")
-        self.sb_txn: Transaction | None = None
-        self.ovs_txn: Transaction | None = None
+        self.txns = TxnGate(("sb", "ovs"), log, self._txn_failed)
         self._acked_seqno = 0
         self._rl = RateLimitedLogger(log)
         self._loop = loop
@@ -114,7 +114,7 @@ class Controller:
             self.sb.close()
         self.sb_remote = remote
         self.sb = Client(remote, SB_SCHEMA, SB_TABLES, name="OVN_Southbound")
-        self.sb_txn = None
+        self.txns = TxnGate(("sb", "ovs"), log, self._txn_failed)
         self.graph = build_graph(self.ovs, self.sb)
         # A new graph has a new desired table: the next put compares everything.
         self._acked_seqno = self.ofctrl.acked_seqno
@@ -124,13 +124,12 @@ class Controller:
         """One iteration: switch I/O, read both databases, compute, write, put."""
         self.ofctrl.run()
         self.ovs.run()
-        self.ovs_txn = self._settle(self.ovs_txn)
         if self.ovs.synced:
             self._follow_sb_remote()
         if self.sb is None or self.graph is None:
             return
         self.sb.run()
-        self.sb_txn = self._settle(self.sb_txn)
+        self.txns.settle()
         graph = self.graph
         if self.ofctrl.acked_seqno != self._acked_seqno:
             self._acked_seqno = self.ofctrl.acked_seqno
@@ -140,8 +139,8 @@ class Controller:
         feed_changes(self.ovs, graph.ovs_inputs)
         feed_changes(self.sb, graph.sb_inputs)
         ran = False
-        ctx = ControllerContext(sb_ops=[] if self.sb_txn is None else None,
-                                ovs_ops=[] if self.ovs_txn is None else None)
+        # The flows are computed even while a write cannot be made (the writers wait).
+        ctx = ControllerContext(sb_ops=self.txns.ops("sb"), ovs_ops=self.txns.ops("ovs"))
         if graph.engine.need_run():
             graph.engine.run(ctx)
             ran = graph.flow_output.state is not NodeState.CANCELED
@@ -153,8 +152,8 @@ class Controller:
             graph.binding.if_status.flows_requested(seq)
         if ctx.sb_ops is not None:
             ctx.sb_ops.extend(self._nb_cfg_ops())
-        self.sb_txn = self._commit(self.sb, ctx.sb_ops)
-        self.ovs_txn = self._commit(self.ovs, ctx.ovs_ops)
+        self.txns.commit("sb", self.sb, ctx.sb_ops)
+        self.txns.commit("ovs", self.ovs, ctx.ovs_ops)
 
     def _sb_nb_cfg(self) -> int | None:
         assert self.sb is not None
@@ -176,21 +175,9 @@ class Controller:
             return []
         return nb_cfg_ops(private, acked, int(time.time() * 1000))
 
-    def _commit(self, client: Client, ops: list[Op] | None) -> Transaction | None:
-        if not ops:
-            return None
-        return client.transact(ops)
-
-    def _settle(self, txn: Transaction | None) -> Transaction | None:
-        """Forget a finished transaction; a failed one costs a full recompute."""
-        if txn is None or not txn.done:
-            return txn
-        if txn.status is not TxnStatus.SUCCESS:
-            self._rl.warning(("txn", txn.status), "transaction failed (%s): %s %s; "
-                             "recomputing", txn.status.name, txn.error, txn.details or "")
-            if self.graph is not None:
-                self.graph.engine.force_recompute()
-        return None
+    def _txn_failed(self) -> None:
+        if self.graph is not None:
+            self.graph.engine.force_recompute()
 
     def wait(self, poller: ovs.poller.Poller) -> None:
         """Wake on either database's socket, the switch, timers; at once if work is left."""
@@ -202,9 +189,10 @@ class Controller:
         graph = self.graph
         if graph is None or not (self.ovs.synced and self.sb.synced):
             return
-        idle = self.sb_txn is None and self.ovs_txn is None
-        if (idle and graph.engine.need_run()) or self.ofctrl.wants_put:
+        if self.ofctrl.wants_put:
             poller.immediate_wake()
+        elif self.txns.idle and graph.engine.need_run():
+            self.txns.wait(poller)
 
     def close(self) -> None:
         """Close the connections (shutdown hook); the switch keeps its flows."""

@@ -14,20 +14,18 @@ memory are dropped: the other northd may have changed the Southbound.
 from __future__ import annotations
 
 import logging
-import time
 
 import ovs.poller
 
 from pyovn.daemon import DaemonLoop, RateLimitedLogger
+from pyovn.daemon.txn_gate import TxnGate
 from pyovn.engine.ovsdb_input import feed_changes
 from pyovn.northd.graph import NB_TABLES, SB_TABLES, NorthdContext, build_graph
-from pyovn.ovsdb import Client, Op, Transaction, TxnStatus
+from pyovn.ovsdb import Client
 from pyovn.sandbox.procs import NB_SCHEMA, SB_SCHEMA
 
 log = logging.getLogger("pyovn.northd")
 LOCK_NAME = "ovn_northd"
-RETRY_MIN = 0.1
-RETRY_MAX = 5.0
 
 
 class Northd:
@@ -39,12 +37,7 @@ class Northd:
                          name="OVN_Southbound")
         self.graph = build_graph(self.nb, self.sb)
         self.engine = self.graph.engine
-        self.nb_txn: Transaction | None = None
-        self.sb_txn: Transaction | None = None
-        #: After a transaction ERROR the same ops would fail again at once: wait this
-        #: long (doubling up to RETRY_MAX) before recomputing, instead of spinning.
-        self._backoff = 0.0
-        self._retry_at = 0.0
+        self.txns = TxnGate(("nb", "sb"), log, self.engine.force_recompute)
         self.rl = RateLimitedLogger(log)
         self._was_active: bool | None = None
         self._loop = loop
@@ -95,48 +88,22 @@ class Northd:
         """One iteration: read, compute, write."""
         self.nb.run()
         self.sb.run()
-        self.nb_txn = self._settle(self.nb_txn)
-        self.sb_txn = self._settle(self.sb_txn)
+        self.txns.settle()
         self._log_role()
         if not (self.nb.synced and self.sb.synced and self.active):
             return
-        if self.nb_txn is not None or self.sb_txn is not None:
-            return
-        if time.monotonic() < self._retry_at:
+        # One transaction per database in flight, and none during a back-off.
+        if not self.txns.idle or self.txns.retry_delay():
             return
         # Change sets are taken only when the engine is about to see them.
         feed_changes(self.nb, self.graph.nb_inputs)
         feed_changes(self.sb, self.graph.sb_inputs)
         if not self.engine.need_run():
             return
-        ctx = NorthdContext(
-            nb_ops=[] if self.nb_txn is None else None,
-            sb_ops=[] if self.sb_txn is None else None,
-        )
+        ctx = NorthdContext(nb_ops=self.txns.ops("nb"), sb_ops=self.txns.ops("sb"))
         self.engine.run(ctx)
-        self.nb_txn = self._commit(self.nb, ctx.nb_ops)
-        self.sb_txn = self._commit(self.sb, ctx.sb_ops)
-
-    def _commit(self, client: Client, ops: list[Op] | None) -> Transaction | None:
-        if not ops:
-            return None
-        return client.transact(ops)
-
-    def _settle(self, txn: Transaction | None) -> Transaction | None:
-        """Forget a finished transaction; a failed one costs a full recompute."""
-        if txn is None or not txn.done:
-            return txn
-        if txn.status is TxnStatus.SUCCESS:
-            self._backoff = 0.0
-            return None
-        if txn.status is TxnStatus.ERROR:
-            self._backoff = min(max(RETRY_MIN, self._backoff * 2), RETRY_MAX)
-            self._retry_at = time.monotonic() + self._backoff
-        self.rl.warning(("txn", txn.status), "transaction failed (%s): %s %s; "
-                        "recomputing in %.1f s", txn.status.name, txn.error,
-                        txn.details or "", self._backoff)
-        self.engine.force_recompute()
-        return None
+        self.txns.commit("nb", self.nb, ctx.nb_ops)
+        self.txns.commit("sb", self.sb, ctx.sb_ops)
 
     def _log_role(self) -> None:
         if self.active != self._was_active:
@@ -152,12 +119,8 @@ class Northd:
         self.nb.wait(poller)
         self.sb.wait(poller)
         if self.active and self.nb.synced and self.sb.synced and self.engine.need_run() \
-                and self.nb_txn is None and self.sb_txn is None:
-            delay = self._retry_at - time.monotonic()
-            if delay > 0:
-                poller.timer_wait(int(delay * 1000) + 1)
-            else:
-                poller.immediate_wake()
+                and self.txns.idle:
+            self.txns.wait(poller)
 
     def close(self) -> None:
         """Close both connections (shutdown hook)."""

@@ -150,3 +150,15 @@ def remove_all_vms(sandbox: Sandbox) -> list[str]:
         config.vms = []
         sandbox.save_config(config)
     return names
+
+
+def leftovers(sandbox: Sandbox) -> list[str]:
+    """Network namespaces and host veths of this sandbox's VMs that still exist (each
+    sandbox tags its names, so this holds while other sandboxes run)."""
+    tag = _tag(sandbox)
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True,
+                         check=False).stdout
+    names = [line.split()[0] for line in out.splitlines()
+             if line.startswith(f"pyovn-{tag}-")]
+    names += sorted(p.name for p in Path("/sys/class/net").glob(f"pv{tag}*"))
+    return names
