@@ -293,6 +293,7 @@ def test_dependency_tracking_equals_a_fresh_recompute_after_every_change() -> No
     as1 = world.sb.insert("Address_Set", name="as1", addresses=("10.0.0.1",))
     pg = world.sb.insert("Port_Group", name="1_pg1", ports=("p1",))
     for match in ("ip4.src == $as1", "outport == @pg1", "outport == \"p9\"",
+                  'inport == "p2" && ip4',
                   'is_chassis_resident("p2")', "ip4.dst == $as1 && tcp.dst == {80, 443}"):
         world.lflow(match, group=world.both, table=len(match) % 20)
 
@@ -328,3 +329,22 @@ def test_an_lflow_on_a_datapath_group_is_parsed_once_for_all_its_datapaths() -> 
     assert cache is not None and cache.hits >= 2  # the actions and the match, once more
     assert sorted("metadata=0x1" in str(f) for f in graph.lflows.data.flows[grouped]) == [
         False, True]
+
+
+def test_matches_on_ports_unrelated_to_this_chassis_install_nothing_until_bound() -> None:
+    world = World()
+    world.sb.insert("Port_Binding", logical_port="p2", datapath=world.sw1, tunnel_key=7)
+    world.sb.insert("Port_Binding", logical_port="ln", datapath=world.sw1, tunnel_key=8,
+                    type="localnet")
+    to_p2 = world.lflow('inport == "p2" && ip4', dp=world.sw1)  # ingress: inport
+    tagged = world.sb.insert("Logical_Flow", logical_datapath=world.sw1, pipeline="ingress",
+                             table_id=5, priority=90, match="arp", actions="next;",
+                             tags={"in_out_port": "p2"})
+    to_localnet = world.lflow('outport == "ln"', dp=world.sw1, table=2)
+    graph = _build(world)
+    graph.engine.run()
+    flows = graph.lflows.data.flows
+    assert to_p2 not in flows and tagged not in flows  # p2 is bound nowhere
+    assert flows[to_localnet]  # localnet ports are related to every chassis
+    assert _retranslated(graph, lambda: _claim(world, "p2", 3)) == 2
+    assert graph.lflows.data.flows[to_p2] and graph.lflows.data.flows[tagged]

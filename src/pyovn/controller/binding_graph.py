@@ -38,6 +38,7 @@ from pyovn.controller.runtime_data import ChassisNode, CtZonesNode, IfStatusNode
 from pyovn.controller.sync_nodes import (
     BindingOvsSyncNode,
     BindingSbSyncNode,
+    BridgeSyncNode,
     ChassisSyncNode,
     CtZonesSyncNode,
     LocalnetSyncNode,
@@ -83,12 +84,14 @@ class BindingNodes:
     binding_ovs_sync: BindingOvsSyncNode
     ct_zones_sync: CtZonesSyncNode
     localnet_sync: LocalnetSyncNode
+    bridge_sync: BridgeSyncNode
 
     @property
     def outputs(self) -> list[Node[Any]]:
         """The nodes no other node consumes: inputs of the graph's output node."""
         return [self.physical_flows, self.chassis_sync, self.binding_sync,
-                self.binding_ovs_sync, self.ct_zones_sync, self.localnet_sync]
+                self.binding_ovs_sync, self.ct_zones_sync, self.localnet_sync,
+                self.bridge_sync]
 
 
 def build_binding_nodes(chassis_config: Node[ChassisConfig | None],
@@ -113,4 +116,5 @@ def build_binding_nodes(chassis_config: Node[ChassisConfig | None],
         ct_zones_sync=CtZonesSyncNode(zones, runtime),
         localnet_sync=LocalnetSyncNode(runtime, chassis_config, ovs["Open_vSwitch"],
                                        ovs["Bridge"], ovs["Port"], ovs["Interface"],
-                                       sb["Port_Binding"]))
+                                       sb["Port_Binding"]),
+        bridge_sync=BridgeSyncNode(chassis_config, ovs["Open_vSwitch"], ovs["Bridge"]))

@@ -147,6 +147,7 @@ class Controller:
         config = graph.chassis_config.data
         if config is not None and config.bridge != self.ofctrl.bridge:
             self.ofctrl.set_bridge(config.bridge)
+        self.ofctrl.set_hold(self._flow_restore_wait())
         if graph.engine.has_run() and (ran or self.ofctrl.wants_put):
             seq = self.ofctrl.put(graph.flow_output.data, nb_cfg=self._sb_nb_cfg())
             graph.binding.if_status.flows_requested(seq)
@@ -154,6 +155,10 @@ class Controller:
             ctx.sb_ops.extend(self._nb_cfg_ops())
         self.txns.commit("sb", self.sb, ctx.sb_ops)
         self.txns.commit("ovs", self.ovs, ctx.ovs_ops)
+
+    def _flow_restore_wait(self) -> bool:
+        row = next(iter(self.ovs.tables["Open_vSwitch"].rows.values()), None)
+        return row is not None and row["other_config"].get("flow-restore-wait") == "true"
 
     def _sb_nb_cfg(self) -> int | None:
         assert self.sb is not None

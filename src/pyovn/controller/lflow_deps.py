@@ -5,12 +5,14 @@ DESIGN.md section 5's resource → lflow index, in the form ovn-controller's
 
 - :class:`Resources` holds what a translation may look up besides the lflow row —
   port and multicast group tunnel keys by (datapath UUID, name) for every datapath,
-  address sets and port groups by SB name, the ports claimed by this chassis.  The
+  address sets and port groups by SB name, the ports claimed by this chassis and the
+  iface-ids of its interfaces (which decide the ports *related* to it).  The
   lflow_output node keeps it current from the change sets, one row at a time.
 - :class:`Recorder` hands the translator a :class:`~pyovn.lflow.translate.Lookups`
   whose every look-up is written down as a dependency (``("port", dp, name)``,
   ``("as", name)``, ``("pg", name)``, ``("resident", port)``) with the value it
-  returned — including look-ups that found nothing, so that creating the missing
+  returned (``("related", dp, key)`` for ``is_related_port``) — including look-ups
+  that found nothing, so that creating the missing
   resource later re-translates the flow that named it.
 - :class:`DepIndex` keeps both directions: an lflow's dependencies with their
   values, and the lflows that read each resource.  A change to a resource
@@ -29,7 +31,11 @@ from pyovn.lflow.translate import ConjIdAllocator, Lookups, ParseCache
 __all__ = ["DepIndex", "DepKey", "Recorder", "Resources"]
 
 #: ("port", datapath uuid, name) | ("as", name) | ("pg", name) | ("resident", port)
+#: | ("related", datapath uuid, port tunnel key as text)
 DepKey = tuple[str, ...]
+
+#: Port_Binding types related to every chassis that has their datapath (binding.c).
+_ALWAYS_RELATED = frozenset({"patch", "localnet", "l2gateway"})
 
 
 @dataclass
@@ -41,6 +47,31 @@ class Resources:
     address_sets: dict[str, Sequence[str]] = field(default_factory=dict)
     port_groups: dict[str, Sequence[str]] = field(default_factory=dict)
     claimed: frozenset[str] = frozenset()
+    local_ifaces: frozenset[str] = frozenset()
+    #: (datapath uuid, tunnel key) -> (logical_port, type) of every Port_Binding
+    pb_by_key: dict[tuple[str, int], tuple[str, str]] = field(default_factory=dict)
+    #: logical_port -> (datapath uuid, tunnel key)
+    pb_where: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+    def related(self, dp_uuid: str, key: int) -> bool:
+        """Whether the switch port is related to this chassis, as ovn-controller's
+        ``related_lports``: claimed here, a patch, localnet or l2gateway port, or a
+        localport with an interface here."""
+        found = self.pb_by_key.get((dp_uuid, key))
+        if found is None:
+            return False
+        name, kind = found
+        return (name in self.claimed or kind in _ALWAYS_RELATED
+                or (kind == "localport" and name in self.local_ifaces))
+
+    def related_keys(self, names: Iterable[str]) -> list[DepKey]:
+        """The ``related`` dependencies of the ports named ``names``."""
+        out: list[DepKey] = []
+        for name in names:
+            where = self.pb_where.get(name)
+            if where is not None:
+                out.append(("related", where[0], str(where[1])))
+        return out
 
     def port(self, dp_uuid: str, name: str) -> int | None:
         """A port binding's tunnel key, else a multicast group's (lookup_port_cb's order)."""
@@ -57,6 +88,8 @@ class Resources:
             return self.address_sets.get(dep[1])
         if kind == "pg":
             return self.port_groups.get(dep[1])
+        if kind == "related":
+            return self.related(dep[1], int(dep[2]))
         return dep[1] in self.claimed
 
 
@@ -131,7 +164,8 @@ class Recorder:
         #: local datapath tunnel key -> datapath UUID (kept current by the owner)
         self.key_to_dp = key_to_dp
         self.deps: dict[DepKey, object] = {}
-        self.lookups = Lookups(lookup_port=self._lookup_port, address_sets=self._address_set,
+        self.lookups = Lookups(lookup_port=self._lookup_port, is_related_port=self._related,
+                               address_sets=self._address_set,
                                port_groups=self._port_group,
                                is_chassis_resident=self._resident, conj_ids=conj_ids,
                                parse_cache=ParseCache())
@@ -144,6 +178,12 @@ class Recorder:
         dp = self.key_to_dp.get(dp_key, "")
         value = self.resources.port(dp, name)
         self.deps[("port", dp, name)] = value
+        return value
+
+    def _related(self, dp_key: int, port_key: int) -> bool:
+        dp = self.key_to_dp.get(dp_key, "")
+        value = self.resources.related(dp, port_key)
+        self.deps[("related", dp, str(port_key))] = value
         return value
 
     def _address_set(self, name: str) -> Sequence[str] | None:

@@ -15,11 +15,15 @@ that the change can affect — never all of them:
   ``SB_multicast_group``: the node's :class:`~pyovn.controller.lflow_deps.Resources`
   take the change, and the lflows whose translation read the changed name
   (:class:`~pyovn.controller.lflow_deps.DepIndex`) are translated again — also those
-  that looked the name up and did not find it.
+  that looked the name up and did not find it (a port's type and key also decide
+  whether it is *related* to this chassis, see below).
 - ``runtime_data`` and ``SB_datapath_binding``: a datapath that became local (or
   stopped being, or whose key or type changed) re-translates the lflows of that
   datapath (directly, or through a Logical_DP_Group); a port claimed or released
-  re-translates the lflows that asked ``is_chassis_resident()`` about it.
+  re-translates the lflows that asked ``is_chassis_resident()`` about it, and those
+  that asked whether it is related to this chassis (an lflow tagged ``in_out_port``
+  with an unrelated port, or a switch match on its inport/outport, installs nothing,
+  as in ovn-controller).
 - ``SB_logical_dp_group``: a group whose members changed re-translates its lflows.
 
 A recompute (engine-forced, or after a reconnect) reuses an lflow's flows when its
@@ -142,13 +146,31 @@ class LflowOutputNode(Node[LflowFlows]):
             ports.clear()
             for row in self.sb[table].rows.values():
                 ports[(row["datapath"], row[column])] = row["tunnel_key"]
+        res.pb_by_key.clear()
+        res.pb_where.clear()
+        for row in self.sb["Port_Binding"].rows.values():
+            self._add_pb(row)
         for table, column, sets in (("Address_Set", "addresses", res.address_sets),
                                     ("Port_Group", "ports", res.port_groups)):
             sets.clear()
             for row in self.sb[table].rows.values():
                 sets[row["name"]] = list(row[column])
-        res.claimed = frozenset(self.runtime_data.data.bindings.claimed)
+        bindings = self.runtime_data.data.bindings
+        res.claimed = frozenset(bindings.claimed)
+        res.local_ifaces = frozenset(bindings.ifaces)
         self._set_dps(self._local_dps())
+
+    def _add_pb(self, row: Row) -> None:
+        where = (row["datapath"], row["tunnel_key"])
+        self._res.pb_by_key[where] = (row["logical_port"], row["type"])
+        self._res.pb_where[row["logical_port"]] = where
+
+    def _remove_pb(self, row: Row) -> None:
+        where = (row["datapath"], row["tunnel_key"])
+        if self._res.pb_by_key.get(where, ("",))[0] == row["logical_port"]:
+            del self._res.pb_by_key[where]
+        if self._res.pb_where.get(row["logical_port"]) == where:
+            del self._res.pb_where[row["logical_port"]]
 
     def _index_lflow(self, uuid: str, lflow: Row, add: bool) -> None:
         for index, ref in ((self._by_dp, lflow["logical_datapath"]),
@@ -307,15 +329,22 @@ class LflowOutputNode(Node[LflowFlows]):
             touched: set[DepKey] = set()
             olds = [*changes.deleted.values(), *(o for o, _n in changes.modified.values())]
             news = [*changes.inserted.values(), *(n for _o, n in changes.modified.values())]
+            is_pb = table == "Port_Binding"
             for row in olds:
                 key = (row["datapath"], row[column])
                 if ports.get(key) == row["tunnel_key"]:
                     del ports[key]
                 touched.add(("port", *key))
+                if is_pb:
+                    self._remove_pb(row)
+                    touched.add(("related", row["datapath"], str(row["tunnel_key"])))
             for row in news:
                 key = (row["datapath"], row[column])
                 ports[key] = row["tunnel_key"]
                 touched.add(("port", *key))
+                if is_pb:
+                    self._add_pb(row)
+                    touched.add(("related", row["datapath"], str(row["tunnel_key"])))
             # A change that keeps datapath, name and key ("up", claims) reads the same:
             # only readers that got another value are translated again.
             return self._retranslate(self._deps.stale_readers(touched, self._res))
@@ -326,13 +355,16 @@ class LflowOutputNode(Node[LflowFlows]):
         """Take the current local datapaths and claims; re-translate what they change."""
         dps = self._local_dps()
         moved = {u for u in dps.keys() | self._dps.keys() if dps.get(u) != self._dps.get(u)}
-        claimed = frozenset(self.runtime_data.data.bindings.claimed)
+        bindings = self.runtime_data.data.bindings
+        claimed, ifaces = frozenset(bindings.claimed), frozenset(bindings.ifaces)
         flipped = claimed ^ self._res.claimed
+        names = flipped | (ifaces ^ self._res.local_ifaces)
         if moved:
             self._set_dps(dps)
-        self._res.claimed = claimed
+        self._res.claimed, self._res.local_ifaces = claimed, ifaces
         todo = self._lflows_of_dps(moved) if moved else set()
-        todo |= self._deps.stale_readers([("resident", p) for p in flipped], self._res)
+        keys = [*(("resident", p) for p in flipped), *self._res.related_keys(names)]
+        todo |= self._deps.stale_readers(keys, self._res)
         return self._retranslate(todo)
 
     def _runtime_handler(self, ctx: Any) -> HandlerResult:

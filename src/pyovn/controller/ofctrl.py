@@ -29,6 +29,10 @@ The protocol (DESIGN.md sections 5 and 6):
   clients added, modified or deleted; the installed table follows them and the keys
   are re-compared at the next put. A periodic audit (dump and compare, every 5
   minutes by default) catches what the monitor missed.
+- **Flow restoration**: while Open_vSwitch ``other_config:flow-restore-wait`` is true
+  (``ovs-ctl restart`` puts back the flows it saved), :meth:`Ofctrl.set_hold` keeps
+  every put back; when it is cleared, the switch is read again and only the
+  difference is sent, so a restart that restored the flows costs no flow_mod.
 - **Foreign flows** (no pyovn cookie mark, :mod:`~pyovn.controller.ofctrl_cookie`)
   at keys nothing desires are left alone and reported, unless the policy is
   :attr:`ForeignFlowPolicy.DELETE`. Flows with the mark that nothing desires are
@@ -134,6 +138,7 @@ class Ofctrl:
         self._want_cfg: int | None = None
         self._retry_at = 0.0
         self._retry_backoff = 0.5
+        self._hold = False
         self._rl = RateLimitedLogger(log)
 
     # -- state ---------------------------------------------------------------------------
@@ -155,9 +160,23 @@ class Ofctrl:
     @property
     def wants_put(self) -> bool:
         """Whether a put now would send something or acknowledge something."""
-        return self._desired is not None and self.synced and not self.backlogged and bool(
+        return self._desired is not None and self.synced and not self.backlogged \
+            and not self._hold and bool(
             self._full or self._dirty_flows or self._dirty_groups or self._dirty_meters
             or self.acked_seqno != self._put_seq)
+
+    def set_hold(self, hold: bool) -> None:
+        """Send nothing while ``hold`` (flow-restore-wait); when it ends, read the
+        switch's flows again and send only what differs."""
+        if hold == self._hold:
+            return
+        self._hold = hold
+        log.info("%s: flow-restore-wait %s", self.bridge,
+                 "set: holding flow updates" if hold else "cleared: re-reading the flows")
+        if not hold and self.conn.connected:
+            self._synced = False
+            self._full = True
+            self._start_readback("seed")
 
     def set_bridge(self, bridge: str) -> None:
         """Manage ``bridge`` from now on (reconnects when it changed)."""
@@ -230,7 +249,7 @@ class Ofctrl:
         return self._put_seq
 
     def _flush(self) -> None:
-        if (self._desired is None or not self.synced or self.backlogged
+        if (self._desired is None or not self.synced or self.backlogged or self._hold
                 or self.clock() < self._retry_at):
             return
         diff = self._diff(self._desired)

@@ -14,6 +14,9 @@ running it again before its earlier write is echoed only repeats the same values
   (:func:`~pyovn.controller.binding.installed_ovs_ops`).
 - ``ct_zones_sync`` (OVS): br-int's ``ct-zone-*`` keys.
 - ``localnet_sync`` (OVS): the patch ports of localnet ports.
+- ``bridge_sync`` (OVS): creates the integration bridge when it does not exist
+  (:func:`integration_bridge_ops`), as ovn-controller does at start-up and after
+  someone deletes it.
 
 None has change handlers: their inputs change together, and the comparison is what a
 handler would do.
@@ -40,10 +43,10 @@ from pyovn.controller.runtime_data import (
 )
 from pyovn.engine import Node
 from pyovn.engine.ovsdb_input import TableInput
-from pyovn.ovsdb import Op
+from pyovn.ovsdb import Insert, Mutate, NamedUuid, Op
 
-__all__ = ["BindingOvsSyncNode", "BindingSbSyncNode", "ChassisSyncNode", "CtZonesSyncNode",
-           "LocalnetSyncNode", "WriteContext"]
+__all__ = ["BindingOvsSyncNode", "BindingSbSyncNode", "BridgeSyncNode", "ChassisSyncNode",
+           "CtZonesSyncNode", "LocalnetSyncNode", "WriteContext", "integration_bridge_ops"]
 
 
 class WriteContext(Protocol):
@@ -178,4 +181,44 @@ class LocalnetSyncNode(Node[None]):
                                       [b["name"] for b in bridges])
         ctx.ovs_ops.extend(patch_port_ops(desired, bridges, self.ports.rows,
                                           self.interfaces.rows))
+        return False
+
+
+def integration_bridge_ops(name: str, open_vswitch_uuid: str,
+                           external_ids: dict[str, str]) -> list[Op]:
+    """Create bridge ``name`` as ovn-controller 23.03 does: fail_mode secure, in-band
+    control off, an internal port of the same name, the datapath type from
+    ``external_ids:ovn-bridge-datapath-type`` (if set)."""
+    iface, port, bridge = NamedUuid("br_iface"), NamedUuid("br_port"), NamedUuid("br")
+    row: dict[str, object] = {"name": name, "fail_mode": "secure",
+                              "other_config": {"disable-in-band": "true"}, "ports": [port]}
+    datapath_type = external_ids.get("ovn-bridge-datapath-type")
+    if datapath_type:
+        row["datapath_type"] = datapath_type
+    return [Insert("Interface", {"name": name, "type": "internal"}, uuid_name=iface),
+            Insert("Port", {"name": name, "interfaces": [iface]}, uuid_name=port),
+            Insert("Bridge", row, uuid_name=bridge),
+            Mutate("Open_vSwitch", open_vswitch_uuid, [("bridges", "insert", [bridge])])]
+
+
+class BridgeSyncNode(Node[None]):
+    """Creates the integration bridge (OVS) when it is missing."""
+
+    def __init__(self, chassis_config: Node[ChassisConfig | None], open_vswitch: TableInput,
+                 bridges: TableInput) -> None:
+        super().__init__("bridge_sync", None, needs_txn=lambda ctx: ctx.ovs_ops)
+        self.config, self.open_vswitch, self.bridges = chassis_config, open_vswitch, bridges
+        # No handlers: one look-up by name per run.
+        for node in (chassis_config, open_vswitch, bridges):
+            self.add_input(node)
+
+    def run(self, ctx: WriteContext) -> bool:
+        """Append the ops that create the bridge, if it does not exist."""
+        config = self.config.data
+        ovs_row = self.open_vswitch.only_row()
+        if config is None or ovs_row is None or ctx.ovs_ops is None \
+                or integration_bridge(self.bridges, config) is not None:
+            return False
+        ctx.ovs_ops.extend(integration_bridge_ops(config.bridge, ovs_row.uuid,
+                                                  ovs_row["external_ids"]))
         return False

@@ -234,6 +234,46 @@ class Sandbox:
         raise SandboxError(f"ovn-controller died {self.controller_crashes} times at start-up;"
                            f" see {self.dir / 'controller.log'}")
 
+    def restart_vswitchd(self, *, restore_flows: bool = False, timeout: float = 30.0) -> None:
+        """Restart ``ovs-vswitchd`` as ``ovs-ctl restart`` does.
+
+        With ``restore_flows`` (``ovs-ctl --save-flows``): every bridge's groups and
+        flows are saved, ``other_config:flow-restore-wait`` is set while the new switch
+        starts, the saved groups and flows are added back (one bundle), and the key is
+        removed.  Without it the new switch starts with empty tables.
+        """
+        saved: dict[str, tuple[str, str]] = {}
+        if restore_flows:
+            for bridge in self.vsctl("list-br").split():
+                of = ("-O", "OpenFlow15")
+                flows = self.ofctl(*of, "dump-flows", "--no-names", "--no-stats", bridge)
+                groups = self.ofctl(*of, "dump-groups", bridge)
+                saved[bridge] = (
+                    "".join(f"{line.strip()}\n" for line in flows.splitlines()
+                            if "actions=" in line),
+                    "".join(f"{line.strip()}\n" for line in groups.splitlines()
+                            if "group_id=" in line))
+        procs.stop_daemon(procs.daemon_in(self.dir, "ovs-vswitchd"))
+        for stale in self.dir.glob("*.mgmt"):  # left behind if it had to be killed
+            stale.unlink(missing_ok=True)
+        if restore_flows:
+            self.vsctl("--no-wait", "set", "Open_vSwitch", ".",
+                       "other_config:flow-restore-wait=true")
+        procs.start_vswitchd(self.dir, procs.OvsdbServer(
+            procs.daemon_in(self.dir, "db"), self.dir / "db.db", self.dir / "db.sock"))
+        for bridge in self.vsctl("list-br").split():
+            mgmt = self.dir / f"{bridge}.mgmt"
+            procs.wait_until(mgmt.exists, timeout=timeout, what=f"{bridge}'s management socket")
+        if restore_flows:
+            for bridge, (flows, groups) in saved.items():
+                for kind, text in (("groups", groups), ("flows", flows)):
+                    path = self.dir / f"saved-{kind}-{bridge}.txt"
+                    path.write_text(text)
+                    bundle = ["--bundle"] if kind == "flows" else []
+                    self.ofctl("-O", "OpenFlow15", f"add-{kind}", *bundle, bridge, str(path))
+            self.vsctl("--no-wait", "remove", "Open_vSwitch", ".", "other_config",
+                       "flow-restore-wait")
+
     def stop(self) -> list[str]:
         """Stop every process and remove the namespace VMs; return what was stopped."""
         from pyovn.sandbox.vm import remove_all_vms  # vm imports this module
