@@ -348,3 +348,38 @@ def test_matches_on_ports_unrelated_to_this_chassis_install_nothing_until_bound(
     assert flows[to_localnet]  # localnet ports are related to every chassis
     assert _retranslated(graph, lambda: _claim(world, "p2", 3)) == 2
     assert graph.lflows.data.flows[to_p2] and graph.lflows.data.flows[tagged]
+
+
+def test_load_balancer_groups_are_shared_installed_and_removed_with_their_lflows() -> None:
+    world = World()
+    lb = "reg0[1] = 0; ct_lb_mark(backends=10.0.0.2,10.0.0.3);"
+    one = world.lflow("ip4.dst == 10.0.0.100", lb, dp=world.sw1, table=11)
+    two = world.lflow("ip4.dst == 10.0.0.100 && tcp", lb, dp=world.sw1, table=11, priority=120)
+    graph = _build(world)
+    graph.engine.run()
+    groups = graph.flows.data.groups()
+    assert list(groups) == [1] and len(groups[1].buckets) == 2
+    assert "group:1" in str(graph.lflows.data.flows[one][0])
+    world.sb.delete("Logical_Flow", one)
+    graph.feed()
+    graph.engine.run()
+    assert list(graph.flows.data.groups()) == [1]  # still used by the other lflow
+    world.sb.delete("Logical_Flow", two)
+    graph.feed()
+    graph.engine.run()
+    assert graph.flows.data.groups() == {} and len(graph.lflows.group_ids) == 0
+
+
+def test_dhcp_option_definitions_arriving_later_retranslate_their_users() -> None:
+    world = World()
+    dhcp = world.lflow("udp.dst == 67", "reg0[3] = put_dhcp_opts(offerip = 10.0.0.5, "
+                       "router = 10.0.0.1, lease_time = 3600); next;", dp=world.sw1)
+    world.lflow("ip4", dp=world.sw1, table=2)
+    graph = _build(world)
+    graph.engine.run()
+    assert dhcp not in graph.lflows.data.flows  # unknown options: the lflow fails
+    for name, code, kind in (("offerip", 0, "ipv4"), ("router", 3, "ipv4"),
+                             ("lease_time", 51, "uint32")):
+        world.sb.insert("DHCP_Options", name=name, code=code, type=kind)
+    assert _retranslated(graph, lambda: None) == 1
+    assert "controller(" in str(graph.lflows.data.flows[dhcp][0])

@@ -7,6 +7,8 @@ import pytest
 from pyovn.openflow import (
     Ct,
     Flow,
+    GroupMod,
+    GroupModCommand,
     Match,
     Nat,
     OpenFlowEncodeError,
@@ -16,6 +18,7 @@ from pyovn.openflow import (
     parse_flow,
     parse_flows,
 )
+from pyovn.openflow.parse import parse_group
 
 # Lines printed by `ovs-ofctl -O OpenFlow15 --no-stats dump-flows` (Open vSwitch 3.1).
 OVS_LINES = [
@@ -101,3 +104,29 @@ def test_nested_ct_nat_and_exec_parse() -> None:
 def test_unsupported_action_is_named_in_the_error() -> None:
     with pytest.raises(OpenFlowEncodeError, match="unsupported action 'bundle"):
         parse_action("bundle(eth_src,0,hrw,ofport,members:4,8)")
+
+
+def test_ovn_group_descriptions_parse_like_ovs_ofctl() -> None:
+    text = ("type=select,selection_method=dp_hash,bucket=bucket_id=0,weight:100,actions="
+            "ct(nat(dst=10.0.0.2:80),commit,table=22,zone=NXM_NX_REG13[0..15],"
+            "exec(set_field:2/2->ct_mark)),bucket=bucket_id=1,weight:100,actions="
+            "ct(nat(dst=aef0::3),commit,table=22,zone=NXM_NX_REG13[0..15])")
+    group = parse_group(text, 7)
+    assert str(group) == (
+        "group_id=7,type=select,selection_method=dp_hash,bucket=bucket_id:0,weight:100,"
+        "actions=ct(commit,table=22,zone=NXM_NX_REG13[0..15],nat(dst=10.0.0.2:80),"
+        "exec(set_field:0x2/0x2->ct_mark)),bucket=bucket_id:1,weight:100,actions="
+        "ct(commit,table=22,zone=NXM_NX_REG13[0..15],nat(dst=aef0::3))")
+    # fwd_group: actions without "actions=", key=value spelling, a watched port.
+    fwd = parse_group("type=select,selection_method=dp_hash,bucket=watch_port:5,"
+                      "load=0x1->NXM_NX_REG15[0..15],resubmit(,37)", 2)
+    assert fwd.buckets[0].watch_port == 5 and len(fwd.buckets[0].actions) == 2
+    with pytest.raises(OpenFlowEncodeError):
+        parse_group("type=select,selection_method=hash,fields(ip_src),bucket=actions=drop", 1)
+
+
+def test_a_group_delete_carries_no_buckets_and_no_properties() -> None:
+    group = parse_group("type=select,selection_method=dp_hash,bucket=actions=output:1", 3)
+    delete = GroupMod(GroupModCommand.DELETE, group).body()
+    assert len(delete) == 16  # header fields only: Open vSwitch refuses properties here
+    assert len(GroupMod(GroupModCommand.ADD, group).body()) > 16 + 40

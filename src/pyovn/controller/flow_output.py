@@ -2,9 +2,10 @@
 
 Its data is one :class:`~pyovn.controller.flow_table.DesiredFlowTable` that lives as
 long as the graph (ofctrl tracks its changes between puts). Each producer
-(``physical_flows``, ``lflow_output``) has data of the same shape — flows by parent
-UUID and the parents whose flows changed in this run — so a change handler replaces
-exactly the changed parents (``remove_by_parent`` then ``add_flow``), and a recompute
+(``physical_flows``, ``lflow_output``) has data of the same shape — flows (and, for
+``lflow_output``, OpenFlow groups) by parent UUID and the parents whose flows changed in
+this run — so a change handler replaces exactly the changed parents
+(``remove_by_parent`` then ``add_flow``/``add_group``), and a recompute
 clears the table and adds every parent's flows again (the table reports only the net
 difference to ofctrl, so a recompute that finds the same flows sends nothing).
 """
@@ -16,7 +17,7 @@ from typing import Any, Protocol
 
 from pyovn.controller.flow_table import DesiredFlowTable
 from pyovn.engine import HandlerResult, Node
-from pyovn.openflow import Flow
+from pyovn.openflow import Flow, GroupEntry
 
 __all__ = ["FlowOutputNode", "FlowsByParent"]
 
@@ -43,7 +44,7 @@ class FlowOutputNode(Node[DesiredFlowTable]):
             self.add_input(node, self._handler(node))
 
     def run(self, ctx: Any) -> bool:
-        """Clear the table and add every producer's flows."""
+        """Clear the table and add every producer's flows and groups."""
         table = self.data
         table.clear()
         for node in self.producers:
@@ -51,6 +52,9 @@ class FlowOutputNode(Node[DesiredFlowTable]):
             for parent, flows in data.flows.items():
                 for flow in flows:
                     table.add_flow(flow, parent)
+            for parent, groups in _groups(data).items():
+                for group in groups:
+                    table.add_group(group, parent)
         return True
 
     def _handler(self, node: Node[Any]) -> Callable[[Any], HandlerResult]:
@@ -59,9 +63,18 @@ class FlowOutputNode(Node[DesiredFlowTable]):
             if not data.changed:
                 return HandlerResult.HANDLED_UNCHANGED
             table = self.data
+            groups = _groups(data)
             for parent in data.changed:
                 table.remove_by_parent(parent)
                 for flow in data.flows.get(parent, ()):
                     table.add_flow(flow, parent)
+                for group in groups.get(parent, ()):
+                    table.add_group(group, parent)
             return HandlerResult.HANDLED_UPDATED
         return handle
+
+
+def _groups(data: FlowsByParent) -> dict[str, list[GroupEntry]]:
+    """A producer's groups by parent (producers without groups have none)."""
+    groups: dict[str, list[GroupEntry]] = getattr(data, "groups", {})
+    return groups

@@ -24,14 +24,18 @@ DESIGN.md section 5's resource → lflow index, in the form ovn-controller's
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from pyovn.controller.extend_table import IdTable
+from pyovn.lflow.action_parser import GenOptionDef
 from pyovn.lflow.translate import ConjIdAllocator, Lookups, ParseCache
+from pyovn.openflow import GroupEntry
+from pyovn.openflow.parse import parse_group
 
 __all__ = ["DepIndex", "DepKey", "Recorder", "Resources"]
 
 #: ("port", datapath uuid, name) | ("as", name) | ("pg", name) | ("resident", port)
-#: | ("related", datapath uuid, port tunnel key as text)
+#: | ("related", datapath uuid, port tunnel key as text) | ("dhcp",)
 DepKey = tuple[str, ...]
 
 #: Port_Binding types related to every chassis that has their datapath (binding.c).
@@ -52,6 +56,10 @@ class Resources:
     pb_by_key: dict[tuple[str, int], tuple[str, str]] = field(default_factory=dict)
     #: logical_port -> (datapath uuid, tunnel key)
     pb_where: dict[str, tuple[str, int]] = field(default_factory=dict)
+    #: SB DHCP_Options / DHCPv6_Options by name; ``dhcp_version`` counts their changes
+    dhcp_opts: dict[str, GenOptionDef] = field(default_factory=dict)
+    dhcpv6_opts: dict[str, GenOptionDef] = field(default_factory=dict)
+    dhcp_version: int = 0
 
     def related(self, dp_uuid: str, key: int) -> bool:
         """Whether the switch port is related to this chassis, as ovn-controller's
@@ -90,6 +98,8 @@ class Resources:
             return self.port_groups.get(dep[1])
         if kind == "related":
             return self.related(dep[1], int(dep[2]))
+        if kind == "dhcp":
+            return self.dhcp_version
         return dep[1] in self.claimed
 
 
@@ -154,25 +164,42 @@ class DepIndex:
 
 
 class Recorder:
-    """Look-ups over :class:`Resources` that record what one translation read."""
+    """Look-ups over :class:`Resources` that record what one translation read, and
+    the groups it asked ids for (:class:`~pyovn.controller.extend_table.IdTable`)."""
 
-    __slots__ = ("deps", "key_to_dp", "lookups", "resources")
+    __slots__ = ("deps", "group_ids", "groups", "key_to_dp", "lflow", "lookups", "resources")
 
     def __init__(self, resources: Resources, key_to_dp: dict[int, str],
-                 conj_ids: ConjIdAllocator) -> None:
+                 conj_ids: ConjIdAllocator, group_ids: IdTable) -> None:
         self.resources = resources
         #: local datapath tunnel key -> datapath UUID (kept current by the owner)
         self.key_to_dp = key_to_dp
+        self.group_ids = group_ids
+        self.lflow = ""
         self.deps: dict[DepKey, object] = {}
+        #: group description -> the group, for the lflow being translated
+        self.groups: dict[str, GroupEntry] = {}
         self.lookups = Lookups(lookup_port=self._lookup_port, is_related_port=self._related,
                                address_sets=self._address_set,
                                port_groups=self._port_group,
                                is_chassis_resident=self._resident, conj_ids=conj_ids,
+                               dhcp_opts=resources.dhcp_opts,
+                               dhcpv6_opts=resources.dhcpv6_opts, group_id=self._group_id,
                                parse_cache=ParseCache())
 
-    def start(self) -> None:
-        """Begin recording one lflow's translation."""
+    def start(self, lflow: str) -> None:
+        """Begin recording the translation of ``lflow``."""
+        self.lflow = lflow
         self.deps = {}
+        self.groups = {}
+
+    def _group_id(self, text: str) -> int | None:
+        # Parsed first: a description OpenFlow cannot carry fails the lflow, no id taken.
+        entry = parse_group(text, 0)
+        group_id = self.group_ids.use(self.lflow, text)
+        if group_id is not None:
+            self.groups[text] = replace(entry, group_id=group_id)
+        return group_id
 
     def _lookup_port(self, dp_key: int, name: str) -> int | None:
         dp = self.key_to_dp.get(dp_key, "")

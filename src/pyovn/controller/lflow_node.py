@@ -41,13 +41,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pyovn.controller.extend_table import IdTable
 from pyovn.controller.lflow_deps import DepIndex, DepKey, Recorder, Resources
 from pyovn.controller.runtime_data import RuntimeData
 from pyovn.daemon import RateLimitedLogger
 from pyovn.engine import HandlerResult, Node
 from pyovn.engine.ovsdb_input import TableInput
+from pyovn.lflow.action_parser import GenOptionDef
 from pyovn.lflow.translate import ConjIdAllocator, LflowTranslateError, translate_lflow
-from pyovn.openflow import Flow
+from pyovn.openflow import Flow, GroupEntry
 from pyovn.ovsdb import Row
 
 __all__ = ["LFLOW_SB_TABLES", "LflowFlows", "LflowOutputNode"]
@@ -60,15 +62,19 @@ LFLOW_SB_TABLES: dict[str, list[str] | None] = {
     "Logical_DP_Group": None,
     "Address_Set": None,
     "Port_Group": None,
+    "DHCP_Options": None,
+    "DHCPv6_Options": None,
 }
 
 
 @dataclass
 class LflowFlows:
-    """Flows by lflow UUID, and the lflows whose flows changed in this run."""
+    """Flows and groups by lflow UUID, and the lflows whose flows or groups changed in
+    this run."""
 
     flows: dict[str, list[Flow]] = field(default_factory=dict)
     changed: set[str] = field(default_factory=set)
+    groups: dict[str, list[GroupEntry]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,12 +105,15 @@ class LflowOutputNode(Node[LflowFlows]):
         self._res = Resources()
         self._dps: dict[str, _Dp] = {}
         self._key_to_dp: dict[int, str] = {}
-        self._recorder = Recorder(self._res, self._key_to_dp, self.conj_ids)
+        self.group_ids = IdTable("group")
+        self._recorder = Recorder(self._res, self._key_to_dp, self.conj_ids, self.group_ids)
         self._deps = DepIndex()
         self._sigs: dict[str, tuple[object, ...]] = {}
         # Every lflow by its logical_datapath and by its logical_dp_group.
         self._by_dp: dict[str, set[str]] = {}
         self._by_group: dict[str, set[str]] = {}
+        # The groups of the lflow _translate handled last (read by _set and run).
+        self._new_groups: list[GroupEntry] = []
         self.add_input(sb["Datapath_Binding"], self._datapath_handler)
         self.add_input(sb["Logical_DP_Group"], self._dp_group_handler)
         self.add_input(sb["Address_Set"], self._named_set_handler(
@@ -115,6 +124,8 @@ class LflowOutputNode(Node[LflowFlows]):
             "Port_Binding", "logical_port", self._res.pb_ports))
         self.add_input(sb["Multicast_Group"], self._ports_handler(
             "Multicast_Group", "name", self._res.mc_groups))
+        for table in ("DHCP_Options", "DHCPv6_Options"):
+            self.add_input(sb[table], self._dhcp_handler)
         self.add_input(runtime_data, self._runtime_handler)
         self.add_input(sb["Logical_Flow"], self._lflow_handler)
 
@@ -159,6 +170,26 @@ class LflowOutputNode(Node[LflowFlows]):
         res.claimed = frozenset(bindings.claimed)
         res.local_ifaces = frozenset(bindings.ifaces)
         self._set_dps(self._local_dps())
+        self._load_dhcp()
+
+    def _load_dhcp(self) -> bool:
+        """Take the DHCP option definitions; whether they changed."""
+        res, changed = self._res, False
+        for table, opts in (("DHCP_Options", res.dhcp_opts),
+                            ("DHCPv6_Options", res.dhcpv6_opts)):
+            now = {r["name"]: GenOptionDef(r["name"], r["code"], r["type"])
+                   for r in self.sb[table].rows.values()}
+            if now != opts:
+                opts.clear()
+                opts.update(now)
+                changed = True
+        if changed:
+            # The dicts are changed in place: parses made with the old ones must go.
+            res.dhcp_version += 1
+            cache = self._recorder.lookups.parse_cache
+            if cache is not None:
+                cache.clear()
+        return changed
 
     def _add_pb(self, row: Row) -> None:
         where = (row["datapath"], row["tunnel_key"])
@@ -221,7 +252,9 @@ class LflowOutputNode(Node[LflowFlows]):
         self.translations += 1
         self.conj_ids.free(uuid)
         rec = self._recorder
-        rec.start()
+        rec.start(uuid)
+        if "put_dhcp" in lflow["actions"]:
+            rec.deps[("dhcp",)] = self._res.dhcp_version
         flows: list[Flow] = []
         tags: dict[str, str] = lflow["tags"]
         for dp in dps:
@@ -236,21 +269,31 @@ class LflowOutputNode(Node[LflowFlows]):
                 self._rl.warning(("lflow", uuid), "%s", err)
         self._deps.record(uuid, rec.deps)
         self._sigs[uuid] = sig
+        if not flows:
+            rec.groups = {}
+        self.group_ids.keep_only(uuid, set(rec.groups))
+        self._new_groups = list(rec.groups.values())
         return flows
 
     def _forget(self, uuid: str) -> None:
         self._deps.remove(uuid)
         self._sigs.pop(uuid, None)
         self.conj_ids.free(uuid)
+        self.group_ids.release(uuid)
+        self._new_groups = []
 
     def _set(self, uuid: str, flows: list[Flow]) -> None:
-        old = self.data.flows.get(uuid)
-        if flows:
-            self.data.flows[uuid] = flows
-        else:
-            self.data.flows.pop(uuid, None)
-        if old != (flows or None):
-            self.data.changed.add(uuid)
+        """Take the flows (and the groups ``_translate`` left) of ``uuid``."""
+        data = self.data
+        old, old_groups = data.flows.get(uuid), data.groups.get(uuid)
+        groups = self._new_groups if flows else []
+        for table, new in ((data.flows, flows), (data.groups, groups)):
+            if new:
+                table[uuid] = new  # type: ignore[assignment]
+            else:
+                table.pop(uuid, None)
+        if old != (flows or None) or old_groups != (groups or None):
+            data.changed.add(uuid)
 
     def _retranslate(self, uuids: Iterable[str]) -> HandlerResult:
         rows = self.sb["Logical_Flow"].rows
@@ -270,19 +313,26 @@ class LflowOutputNode(Node[LflowFlows]):
         self._by_dp.clear()
         self._by_group.clear()
         rows = self.sb["Logical_Flow"].rows
-        old = self.data.flows
+        old, old_groups = self.data.flows, self.data.groups
         new: dict[str, list[Flow]] = {}
+        new_groups: dict[str, list[GroupEntry]] = {}
         for uuid in sorted(rows):
             lflow = rows[uuid]
             self._index_lflow(uuid, lflow, add=True)
+            self._new_groups = old_groups.get(uuid, [])  # kept when the result is reused
             flows = self._translate(uuid, lflow, reuse=True)
             if flows:
                 new[uuid] = flows
+                if self._new_groups:
+                    new_groups[uuid] = self._new_groups
         for uuid in old.keys() - rows.keys():
             self._forget(uuid)
-        self.data.flows = new
+        self.data.flows, self.data.groups = new, new_groups
         # Handlers earlier in this run may have changed lflows already: keep those too.
-        self.data.changed |= {u for u in old.keys() | new.keys() if old.get(u) != new.get(u)}
+        self.data.changed |= {u for u in old.keys() | new.keys() | old_groups.keys()
+                              | new_groups.keys()
+                              if old.get(u) != new.get(u)
+                              or old_groups.get(u) != new_groups.get(u)}
         return bool(self.data.changed)
 
     def _lflow_handler(self, ctx: Any) -> HandlerResult:
@@ -366,6 +416,11 @@ class LflowOutputNode(Node[LflowFlows]):
         keys = [*(("resident", p) for p in flipped), *self._res.related_keys(names)]
         todo |= self._deps.stale_readers(keys, self._res)
         return self._retranslate(todo)
+
+    def _dhcp_handler(self, ctx: Any) -> HandlerResult:
+        if not self._load_dhcp():
+            return HandlerResult.HANDLED_UNCHANGED
+        return self._retranslate(self._deps.stale_readers([("dhcp",)], self._res))
 
     def _runtime_handler(self, ctx: Any) -> HandlerResult:
         return self._sync_local()

@@ -480,7 +480,12 @@ class Ofctrl:
         self.stats.errors += 1
         self._mark_dirty(change)
         if not self.quarantine.add(change, error.reason):
-            log.error("%s: the switch refused to %s (%s)", self.bridge, change, error.reason)
+            # A refused delete cannot be held back: retry it later, not in a loop.
+            self._rl.error(("refused", error.code_name), "%s: the switch refused to %s (%s); "
+                           "retrying in %.1f s", self.bridge, change, error.reason,
+                           self._retry_backoff)
+            self._retry_at = self.clock() + self._retry_backoff
+            self._retry_backoff = min(self._retry_backoff * 2, _MAX_RETRY_BACKOFF)
             self.request_audit()
             return
         self.stats.quarantined += 1

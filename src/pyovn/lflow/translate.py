@@ -235,6 +235,11 @@ class ParseCache:
             table.clear()
         table[key] = value
 
+    def clear(self) -> None:
+        """Forget every parse (what they depend on changed)."""
+        self._actions.clear()
+        self._matches.clear()
+
     def __len__(self) -> int:
         return len(self._actions) + len(self._matches)
 

@@ -251,11 +251,14 @@ class GroupMod(Message):
     command_bucket_id: int = 0xFFFFFFFF
 
     def body(self) -> bytes:
-        """Header fields, buckets and properties."""
-        buckets = b"" if self.command == GroupModCommand.DELETE else self.group.encode_buckets()
+        """Header fields, buckets and properties (a delete carries neither: Open vSwitch
+        refuses a selection-method property on it)."""
+        if self.command == GroupModCommand.DELETE:
+            buckets = props = b""
+        else:
+            buckets, props = self.group.encode_buckets(), self.group.encode_properties()
         return (struct.pack("!HBxIH2xI", self.command, self.group.type, self.group.group_id,
-                            len(buckets), self.command_bucket_id)
-                + buckets + self.group.encode_properties())
+                            len(buckets), self.command_bucket_id) + buckets + props)
 
 
 @register(OFPT.GROUP_MOD)

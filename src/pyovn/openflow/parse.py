@@ -26,13 +26,20 @@ from pyovn.openflow.actions import (
     load,
     move,
 )
-from pyovn.openflow.constants import OFP_DEFAULT_PRIORITY, PACKET_IN_REASON_NAMES
+from pyovn.openflow.constants import (
+    OFP_DEFAULT_PRIORITY,
+    OFPG_ANY,
+    OFPP_ANY,
+    PACKET_IN_REASON_NAMES,
+    GroupType,
+)
 from pyovn.openflow.ct import ALG_NAMES, Ct, Nat
 from pyovn.openflow.errors import OpenFlowEncodeError
 from pyovn.openflow.fields import field_by_name
 from pyovn.openflow.flow import Flow
 from pyovn.openflow.learn import Learn, LearnSpec
 from pyovn.openflow.match import Match
+from pyovn.openflow.mods import Bucket, GroupEntry
 from pyovn.openflow.nx_actions import (
     CheckPktLarger,
     Clone,
@@ -147,6 +154,8 @@ def _parse_nat(text: str) -> Nat:
         if spec.startswith("["):
             addresses, _, ports = spec.rpartition("]:") if "]:" in spec else (spec, "", "")
             addresses = addresses.replace("[", "").replace("]", "")
+        elif spec.count(":") > 1:  # a bare IPv6 address (range): no port
+            addresses, ports = spec, ""
         else:
             addresses, _, ports = spec.partition(":")
         ip_min, _, ip_max_text = addresses.partition("-")
@@ -336,3 +345,58 @@ def parse_flow(line: str) -> Flow:
 def parse_flows(text: str) -> list[Flow]:
     """Parse every flow line of ``ovs-ofctl dump-flows`` output (headers skipped)."""
     return [parse_flow(line) for line in text.splitlines() if "actions=" in line]
+
+
+_BUCKET_KEYS = ("bucket_id", "weight", "watch_port", "watch_group")
+
+
+def _bucket(tokens: list[str]) -> Bucket:
+    kwargs: dict[str, int] = {}
+    actions: list[Action] = []
+    in_actions = False
+    for token in tokens:
+        key, sep, value = token.partition("=") if "=" in token.split(":", 1)[0] \
+            else token.partition(":")
+        if not in_actions and sep and key in _BUCKET_KEYS:
+            kwargs[key] = parse_port(value) if key == "watch_port" else _int(value)
+            continue
+        action = token
+        if not in_actions and sep and key == "actions":
+            in_actions = True
+            action = value
+            key, sep, value = action.partition("=")
+        if sep == "=" and key in _WITH_ARG:
+            action = f"{key}:{value}"  # ovs-ofctl takes key=value for key:value
+        actions.append(parse_action(action))
+    return Bucket(tuple(actions), kwargs.get("weight", 1),
+                  kwargs.get("watch_port", OFPP_ANY), kwargs.get("watch_group", OFPG_ANY),
+                  kwargs.get("bucket_id"))
+
+
+def parse_group(text: str, group_id: int) -> GroupEntry:
+    """Parse a group in ``ovs-ofctl add-group`` syntax (without ``group_id``), as OVN
+    describes its groups, into a :class:`GroupEntry` with ``group_id``."""
+    head: list[str] = []
+    buckets: list[list[str]] = []
+    for token in split_top_level(text):
+        if token.startswith("bucket="):
+            buckets.append([token[len("bucket="):]] if token != "bucket=" else [])
+        elif buckets:
+            buckets[-1].append(token)
+        else:
+            head.append(token)
+    gtype, method, param = GroupType.ALL, "", 0
+    for token in head:
+        key, _, value = token.partition("=")
+        if key == "type":
+            try:
+                gtype = GroupType[{"ff": "FF", "fast_failover": "FF"}.get(value, value.upper())]
+            except KeyError:
+                raise OpenFlowEncodeError(f"unknown group type {value!r}") from None
+        elif key == "selection_method":
+            method = value
+        elif key == "selection_method_param":
+            param = _int(value)
+        else:
+            raise OpenFlowEncodeError(f"unsupported group property {token!r}")
+    return GroupEntry(group_id, gtype, tuple(_bucket(b) for b in buckets), method, param)
