@@ -31,16 +31,19 @@ class Dump:
     flows: list[str]
     groups: list[str]
     zones: dict[str, int]  # ct-zone user -> zone, from br-int external_ids
+    meters: list[str] = field(default_factory=list)
 
 
 def dump(sb: Sandbox) -> Dump:
-    """br-int's flows, groups and conntrack zone assignment."""
+    """br-int's flows, groups, meters and conntrack zone assignment."""
     flows = [ln for ln in sb.ofctl("dump-flows", "br-int").splitlines() if "actions=" in ln]
     groups = [ln for ln in sb.ofctl("dump-groups", "br-int").splitlines() if "group_id=" in ln]
+    meters = [ln for ln in sb.ofctl("-O", "OpenFlow15", "dump-meters", "br-int").splitlines()
+              if "meter=" in ln]
     ids = sb.vsctl("get", "Bridge", "br-int", "external_ids")
     zones = {user: int(zone)
              for user, zone in re.findall(r'"?ct-zone-([^"=,\s]+)"?="(\d+)"', ids)}
-    return Dump(flows, groups, zones)
+    return Dump(flows, groups, zones, meters)
 
 
 @dataclass(frozen=True, order=True)
@@ -63,6 +66,7 @@ _STATS = re.compile(r"\b(?:duration|n_packets|n_bytes|idle_age|hard_age)=[^,]*,\
 _CONJ_ID = re.compile(r"conj_id=(\d+)")
 _CONJUNCTION = re.compile(r"^conjunction\((\d+),(\d+/\d+)\)$")
 _ZONE_LOAD = re.compile(r"set_field:(0x[0-9a-f]+)->(reg1[123])\b")
+_METER = re.compile(r"(meter_id=|meter:)(\d+)")
 _GROUP = re.compile(r"\bgroup:(\d+)")
 #: Tables whose reg11/12/13 loads are zone numbers (physical→logical, local output,
 #: logical→physical through a patch port).
@@ -129,12 +133,23 @@ def group_descriptions(groups: list[str]) -> dict[int, str]:
     return out
 
 
+def meter_descriptions(meters: list[str]) -> dict[int, str]:
+    """Meter id -> the meter's dump-meters line without its id."""
+    out: dict[int, str] = {}
+    for line in meters:
+        found = re.search(r"meter=(\d+)\s*", line)
+        if found:
+            out[int(found[1])] = line.replace(found[0], "").strip()
+    return out
+
+
 def normalise(d: Dump, zone_map: dict[int, int] | None = None) -> Counter[NFlow]:
     """The multiset of normalised flows of a dump (``zone_map``: zone renaming)."""
     raw = [parse_line(line) for line in d.flows]
     conj = _conj_names(raw)
     groups = {gid: f"group:{_digest(text)}"
               for gid, text in group_descriptions(d.groups).items()}
+    meters = {mid: f"<{_digest(text)}>" for mid, text in meter_descriptions(d.meters).items()}
     out: Counter[NFlow] = Counter()
     for f in raw:
         match = _CONJ_ID.sub(lambda m: f"conj_id={conj[int(m[1])]}", f.match)
@@ -146,6 +161,7 @@ def normalise(d: Dump, zone_map: dict[int, int] | None = None) -> Counter[NFlow]
                 for a in clauses]
         text = ",".join(acts)
         text = _GROUP.sub(lambda m: groups.get(int(m[1]), m[0]), text)
+        text = _METER.sub(lambda m: f"{m[1]}{meters.get(int(m[2]), m[2])}", text)
         if zone_map and f.table in ZONE_TABLES:
             text = _ZONE_LOAD.sub(
                 lambda m: f"set_field:{zone_map.get(int(m[1], 16), int(m[1], 16)):#x}->{m[2]}",

@@ -8,9 +8,10 @@ a localport, a localnet port on a bridge mapping, a port bound nowhere, a port
 requested by another chassis; address sets, a port group, ACLs (allow-related with
 conjunctions, allow, allow-stateless, drop, reject, log, label, after-LB); QoS
 marking, DNS, IGMP snooping, IPv6 RA, router policies, routes, static and learned
-neighbours, DHCPv4 options, a load balancer (a select group). Not in it: what
-pyovn-controller cannot translate yet (meters, ECMP groups of gateway routers,
-templates) and gateway ports.
+neighbours, DHCPv4 options, a load balancer (a select group), a logging ACL with a
+meter. Not in it: what
+pyovn-controller cannot translate yet (ECMP groups of gateway routers, templates)
+and gateway ports.
 
 1. Real ovn-controller binds the ports; after ``--wait=hv`` br-int's flows and groups
    are dumped (``ovs-ofctl -O OpenFlow15 dump-flows`` / ``dump-groups``).
@@ -57,6 +58,7 @@ from oracle.flow_dump_compare import (
     compare,
     dump,
     group_descriptions,
+    meter_descriptions,
     normalise,
     parse_line,
 )
@@ -114,7 +116,9 @@ NB_COMMANDS = [
     ["acl-add", "sw0", "from-lport", "1000", "ip4.dst == 10.0.0.12 && udp", "allow-related"],
     ["--label=77", "acl-add", "sw0", "from-lport", "999", "ip6.src == $as6 && icmp6",
      "allow-related"],
-    ["--log", "--name=web", "--severity=info", "acl-add", "sw0", "to-lport", "998",
+    ["meter-add", "acl_meter", "drop", "10", "pktps", "4"],
+    ["--log", "--meter=acl_meter", "--name=web", "--severity=info", "acl-add", "sw0",
+     "to-lport", "998",
      "tcp.dst == 8080", "allow"],
     ["acl-add", "sw0", "from-lport", "997", "ip4.dst == 10.0.0.99", "allow-stateless"],
     ["acl-add", "sw1", "from-lport", "900", 'inport == "p4" && ip6', "reject"],
@@ -266,6 +270,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox, Du
         procs.stop_daemon(procs.daemon_in(sb.dir, "controller"))
         sb.ofctl("del-flows", "br-int")
         sb.ofctl("del-groups", "br-int")
+        sb.ofctl("-O", "OpenFlow15", "del-meters", "br-int")
         # pyovn would restore ovn-controller's zones; make it assign its own instead,
         # so that the comparison also holds its choice of zone users.
         sb.vsctl("remove", "Bridge", "br-int", "external_ids",
@@ -297,6 +302,8 @@ def test_pyovn_controller_installs_the_flows_ovn_controller_installs(
     assert not unused, f"exceptions no longer needed (remove them and their docs): {unused}"
     assert sorted(group_descriptions(theirs.groups).values()) == sorted(
         group_descriptions(mine.groups).values())
+    assert theirs.meters and sorted(meter_descriptions(theirs.meters).values()) == sorted(
+        meter_descriptions(mine.meters).values())
     assert theirs.zones and set(mine.zones) == set(theirs.zones)
     assert mine.zones != theirs.zones, "pyovn should have assigned its own zones"
     assert shared > 600 and sb.controller_crashes < 5

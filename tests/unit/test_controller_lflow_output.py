@@ -367,7 +367,7 @@ def test_load_balancer_groups_are_shared_installed_and_removed_with_their_lflows
     world.sb.delete("Logical_Flow", two)
     graph.feed()
     graph.engine.run()
-    assert graph.flows.data.groups() == {} and len(graph.lflows.group_ids) == 0
+    assert graph.flows.data.groups() == {} and len(graph.lflows.ids["group"]) == 0
 
 
 def test_dhcp_option_definitions_arriving_later_retranslate_their_users() -> None:
@@ -383,3 +383,22 @@ def test_dhcp_option_definitions_arriving_later_retranslate_their_users() -> Non
         world.sb.insert("DHCP_Options", name=name, code=code, type=kind)
     assert _retranslated(graph, lambda: None) == 1
     assert "controller(" in str(graph.lflows.data.flows[dhcp][0])
+
+
+def test_meters_come_from_sb_meter_rows_and_inline_descriptions() -> None:
+    world = World()
+    logged = world.lflow("ip4", 'log(name="a", verdict=allow, meter="acl_meter"); next;',
+                         dp=world.sw1)
+    limited = world.lflow("udp", "set_meter(100, 10); next;", dp=world.sw1, table=2)
+    graph = _build(world)
+    graph.engine.run()
+    meters = graph.flows.data.meters()
+    assert [str(m) for m in meters.values()] == [
+        "meter=1 kbps burst stats bands=type=drop rate=100 burst_size=10"]
+    assert "meter:1" in str(graph.lflows.data.flows[limited][0])
+    # The named meter appears with its SB row: the lflow that uses it is translated again.
+    band = world.sb.insert("Meter_Band", action="drop", rate=10, burst_size=0)
+    assert _retranslated(graph, lambda: world.sb.insert(
+        "Meter", name="acl_meter", unit="pktps", bands=(band,))) == 1
+    assert "pktps stats bands=type=drop rate=10" in str(graph.flows.data.meters()[2])
+    assert "meter_id=2" in str(graph.lflows.data.flows[logged][0])

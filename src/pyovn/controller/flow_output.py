@@ -3,8 +3,8 @@
 Its data is one :class:`~pyovn.controller.flow_table.DesiredFlowTable` that lives as
 long as the graph (ofctrl tracks its changes between puts). Each producer
 (``physical_flows``, ``lflow_output``) has data of the same shape — flows (and, for
-``lflow_output``, OpenFlow groups) by parent UUID and the parents whose flows changed in
-this run — so a change handler replaces exactly the changed parents
+``lflow_output``, the groups and meters they use) by parent UUID and the parents whose
+flows changed in this run — so a change handler replaces exactly the changed parents
 (``remove_by_parent`` then ``add_flow``/``add_group``), and a recompute
 clears the table and adds every parent's flows again (the table reports only the net
 difference to ofctrl, so a recompute that finds the same flows sends nothing).
@@ -12,10 +12,11 @@ difference to ofctrl, so a recompute that finds the same flows sends nothing).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from pyovn.controller.flow_table import DesiredFlowTable
+from pyovn.controller.ofctrl_meters import MeterEntry
 from pyovn.engine import HandlerResult, Node
 from pyovn.openflow import Flow, GroupEntry
 
@@ -52,9 +53,8 @@ class FlowOutputNode(Node[DesiredFlowTable]):
             for parent, flows in data.flows.items():
                 for flow in flows:
                     table.add_flow(flow, parent)
-            for parent, groups in _groups(data).items():
-                for group in groups:
-                    table.add_group(group, parent)
+            for parent, extras in _extras(data).items():
+                _add_extras(table, extras, parent)
         return True
 
     def _handler(self, node: Node[Any]) -> Callable[[Any], HandlerResult]:
@@ -63,18 +63,26 @@ class FlowOutputNode(Node[DesiredFlowTable]):
             if not data.changed:
                 return HandlerResult.HANDLED_UNCHANGED
             table = self.data
-            groups = _groups(data)
+            extras = _extras(data)
             for parent in data.changed:
                 table.remove_by_parent(parent)
                 for flow in data.flows.get(parent, ()):
                     table.add_flow(flow, parent)
-                for group in groups.get(parent, ()):
-                    table.add_group(group, parent)
+                _add_extras(table, extras.get(parent, ()), parent)
             return HandlerResult.HANDLED_UPDATED
         return handle
 
 
-def _groups(data: FlowsByParent) -> dict[str, list[GroupEntry]]:
-    """A producer's groups by parent (producers without groups have none)."""
-    groups: dict[str, list[GroupEntry]] = getattr(data, "groups", {})
-    return groups
+def _extras(data: FlowsByParent) -> dict[str, list[GroupEntry | MeterEntry]]:
+    """A producer's groups and meters by parent (producers without them have none)."""
+    extras: dict[str, list[GroupEntry | MeterEntry]] = getattr(data, "extras", {})
+    return extras
+
+
+def _add_extras(table: DesiredFlowTable, extras: Iterable[GroupEntry | MeterEntry],
+                parent: str) -> None:
+    for extra in extras:
+        if isinstance(extra, GroupEntry):
+            table.add_group(extra, parent)
+        else:
+            table.add_meter(extra, parent)

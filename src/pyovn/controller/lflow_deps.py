@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from pyovn.controller.extend_table import IdTable
+from pyovn.controller.ofctrl_meters import METER_STRING, MeterEntry, parse_meter_string
 from pyovn.lflow.action_parser import GenOptionDef
 from pyovn.lflow.translate import ConjIdAllocator, Lookups, ParseCache
 from pyovn.openflow import GroupEntry
@@ -35,7 +36,7 @@ from pyovn.openflow.parse import parse_group
 __all__ = ["DepIndex", "DepKey", "Recorder", "Resources"]
 
 #: ("port", datapath uuid, name) | ("as", name) | ("pg", name) | ("resident", port)
-#: | ("related", datapath uuid, port tunnel key as text) | ("dhcp",)
+#: | ("related", datapath uuid, port tunnel key as text) | ("dhcp",) | ("meter", name)
 DepKey = tuple[str, ...]
 
 #: Port_Binding types related to every chassis that has their datapath (binding.c).
@@ -60,6 +61,8 @@ class Resources:
     dhcp_opts: dict[str, GenOptionDef] = field(default_factory=dict)
     dhcpv6_opts: dict[str, GenOptionDef] = field(default_factory=dict)
     dhcp_version: int = 0
+    #: SB Meter rows by name, as meters (id 0)
+    meters: dict[str, MeterEntry] = field(default_factory=dict)
 
     def related(self, dp_uuid: str, key: int) -> bool:
         """Whether the switch port is related to this chassis, as ovn-controller's
@@ -100,6 +103,8 @@ class Resources:
             return self.related(dep[1], int(dep[2]))
         if kind == "dhcp":
             return self.dhcp_version
+        if kind == "meter":
+            return self.meters.get(dep[1])
         return dep[1] in self.claimed
 
 
@@ -163,43 +168,62 @@ class DepIndex:
         return len(self._readers)
 
 
+#: A group or a meter an lflow's flows use (installed with them).
+Extra = GroupEntry | MeterEntry
+
+
 class Recorder:
     """Look-ups over :class:`Resources` that record what one translation read, and
-    the groups it asked ids for (:class:`~pyovn.controller.extend_table.IdTable`)."""
+    the groups and meters it asked ids for (:class:`~pyovn.controller.extend_table.IdTable`)."""
 
-    __slots__ = ("deps", "group_ids", "groups", "key_to_dp", "lflow", "lookups", "resources")
+    __slots__ = ("deps", "extras", "ids", "key_to_dp", "lflow", "lookups", "resources")
 
     def __init__(self, resources: Resources, key_to_dp: dict[int, str],
-                 conj_ids: ConjIdAllocator, group_ids: IdTable) -> None:
+                 conj_ids: ConjIdAllocator, ids: dict[str, IdTable]) -> None:
         self.resources = resources
         #: local datapath tunnel key -> datapath UUID (kept current by the owner)
         self.key_to_dp = key_to_dp
-        self.group_ids = group_ids
+        #: "group" and "meter" id tables
+        self.ids = ids
         self.lflow = ""
         self.deps: dict[DepKey, object] = {}
-        #: group description -> the group, for the lflow being translated
-        self.groups: dict[str, GroupEntry] = {}
+        #: (kind, description or name) -> the group or meter, for the lflow being translated
+        self.extras: dict[tuple[str, str], Extra] = {}
         self.lookups = Lookups(lookup_port=self._lookup_port, is_related_port=self._related,
                                address_sets=self._address_set,
                                port_groups=self._port_group,
                                is_chassis_resident=self._resident, conj_ids=conj_ids,
                                dhcp_opts=resources.dhcp_opts,
                                dhcpv6_opts=resources.dhcpv6_opts, group_id=self._group_id,
-                               parse_cache=ParseCache())
+                               meter_id=self._meter_id, parse_cache=ParseCache())
 
     def start(self, lflow: str) -> None:
         """Begin recording the translation of ``lflow``."""
         self.lflow = lflow
         self.deps = {}
-        self.groups = {}
+        self.extras = {}
 
     def _group_id(self, text: str) -> int | None:
         # Parsed first: a description OpenFlow cannot carry fails the lflow, no id taken.
         entry = parse_group(text, 0)
-        group_id = self.group_ids.use(self.lflow, text)
+        group_id = self.ids["group"].use(self.lflow, text)
         if group_id is not None:
-            self.groups[text] = replace(entry, group_id=group_id)
+            self.extras[("group", text)] = replace(entry, group_id=group_id)
         return group_id
+
+    def _meter_id(self, name: str) -> int | None:
+        if name.startswith(METER_STRING):
+            entry: MeterEntry | None = parse_meter_string(name)
+        else:
+            # A named meter exists once its SB Meter row does (as in ovn-controller).
+            entry = self.resources.meters.get(name)
+            self.deps[("meter", name)] = entry
+        if entry is None:
+            return None
+        meter_id = self.ids["meter"].use(self.lflow, name)
+        if meter_id is not None:
+            self.extras[("meter", name)] = replace(entry, meter_id=meter_id)
+        return meter_id
 
     def _lookup_port(self, dp_key: int, name: str) -> int | None:
         dp = self.key_to_dp.get(dp_key, "")

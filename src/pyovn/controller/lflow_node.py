@@ -42,14 +42,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pyovn.controller.extend_table import IdTable
-from pyovn.controller.lflow_deps import DepIndex, DepKey, Recorder, Resources
+from pyovn.controller.lflow_deps import DepIndex, DepKey, Extra, Recorder, Resources
+from pyovn.controller.ofctrl_meters import sb_meter
 from pyovn.controller.runtime_data import RuntimeData
 from pyovn.daemon import RateLimitedLogger
 from pyovn.engine import HandlerResult, Node
 from pyovn.engine.ovsdb_input import TableInput
 from pyovn.lflow.action_parser import GenOptionDef
 from pyovn.lflow.translate import ConjIdAllocator, LflowTranslateError, translate_lflow
-from pyovn.openflow import Flow, GroupEntry
+from pyovn.openflow import Flow
 from pyovn.ovsdb import Row
 
 __all__ = ["LFLOW_SB_TABLES", "LflowFlows", "LflowOutputNode"]
@@ -64,17 +65,19 @@ LFLOW_SB_TABLES: dict[str, list[str] | None] = {
     "Port_Group": None,
     "DHCP_Options": None,
     "DHCPv6_Options": None,
+    "Meter": None,
+    "Meter_Band": None,
 }
 
 
 @dataclass
 class LflowFlows:
-    """Flows and groups by lflow UUID, and the lflows whose flows or groups changed in
-    this run."""
+    """Flows, and the groups and meters they use, by lflow UUID; and the lflows whose
+    flows or extras changed in this run."""
 
     flows: dict[str, list[Flow]] = field(default_factory=dict)
     changed: set[str] = field(default_factory=set)
-    groups: dict[str, list[GroupEntry]] = field(default_factory=dict)
+    extras: dict[str, list[Extra]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,15 +108,15 @@ class LflowOutputNode(Node[LflowFlows]):
         self._res = Resources()
         self._dps: dict[str, _Dp] = {}
         self._key_to_dp: dict[int, str] = {}
-        self.group_ids = IdTable("group")
-        self._recorder = Recorder(self._res, self._key_to_dp, self.conj_ids, self.group_ids)
+        self.ids = {"group": IdTable("group"), "meter": IdTable("meter")}
+        self._recorder = Recorder(self._res, self._key_to_dp, self.conj_ids, self.ids)
         self._deps = DepIndex()
         self._sigs: dict[str, tuple[object, ...]] = {}
         # Every lflow by its logical_datapath and by its logical_dp_group.
         self._by_dp: dict[str, set[str]] = {}
         self._by_group: dict[str, set[str]] = {}
-        # The groups of the lflow _translate handled last (read by _set and run).
-        self._new_groups: list[GroupEntry] = []
+        # The extras of the lflow _translate handled last (read by _set and run).
+        self._new_extras: list[Extra] = []
         self.add_input(sb["Datapath_Binding"], self._datapath_handler)
         self.add_input(sb["Logical_DP_Group"], self._dp_group_handler)
         self.add_input(sb["Address_Set"], self._named_set_handler(
@@ -126,6 +129,8 @@ class LflowOutputNode(Node[LflowFlows]):
             "Multicast_Group", "name", self._res.mc_groups))
         for table in ("DHCP_Options", "DHCPv6_Options"):
             self.add_input(sb[table], self._dhcp_handler)
+        for table in ("Meter", "Meter_Band"):
+            self.add_input(sb[table], self._meter_handler)
         self.add_input(runtime_data, self._runtime_handler)
         self.add_input(sb["Logical_Flow"], self._lflow_handler)
 
@@ -171,6 +176,21 @@ class LflowOutputNode(Node[LflowFlows]):
         res.local_ifaces = frozenset(bindings.ifaces)
         self._set_dps(self._local_dps())
         self._load_dhcp()
+        self._load_meters()
+
+    def _load_meters(self) -> set[str]:
+        """Take the SB meters; the names whose meter changed."""
+        bands = self.sb["Meter_Band"].rows
+        now: dict[str, Any] = {}
+        for row in self.sb["Meter"].rows.values():
+            found = [bands[u] for u in sorted(row["bands"]) if u in bands]
+            now[row["name"]] = sb_meter(row["unit"], [(b["rate"], b["burst_size"])
+                                                      for b in found if b["action"] == "drop"])
+        meters = self._res.meters
+        changed = {n for n in now.keys() | meters.keys() if now.get(n) != meters.get(n)}
+        meters.clear()
+        meters.update(now)
+        return changed
 
     def _load_dhcp(self) -> bool:
         """Take the DHCP option definitions; whether they changed."""
@@ -270,29 +290,31 @@ class LflowOutputNode(Node[LflowFlows]):
         self._deps.record(uuid, rec.deps)
         self._sigs[uuid] = sig
         if not flows:
-            rec.groups = {}
-        self.group_ids.keep_only(uuid, set(rec.groups))
-        self._new_groups = list(rec.groups.values())
+            rec.extras = {}
+        for kind, table in self.ids.items():
+            table.keep_only(uuid, {text for k, text in rec.extras if k == kind})
+        self._new_extras = list(rec.extras.values())
         return flows
 
     def _forget(self, uuid: str) -> None:
         self._deps.remove(uuid)
         self._sigs.pop(uuid, None)
         self.conj_ids.free(uuid)
-        self.group_ids.release(uuid)
-        self._new_groups = []
+        for table in self.ids.values():
+            table.release(uuid)
+        self._new_extras = []
 
     def _set(self, uuid: str, flows: list[Flow]) -> None:
-        """Take the flows (and the groups ``_translate`` left) of ``uuid``."""
+        """Take the flows (and the extras ``_translate`` left) of ``uuid``."""
         data = self.data
-        old, old_groups = data.flows.get(uuid), data.groups.get(uuid)
-        groups = self._new_groups if flows else []
-        for table, new in ((data.flows, flows), (data.groups, groups)):
+        old, old_extras = data.flows.get(uuid), data.extras.get(uuid)
+        extras = self._new_extras if flows else []
+        for table, new in ((data.flows, flows), (data.extras, extras)):
             if new:
                 table[uuid] = new  # type: ignore[assignment]
             else:
                 table.pop(uuid, None)
-        if old != (flows or None) or old_groups != (groups or None):
+        if old != (flows or None) or old_extras != (extras or None):
             data.changed.add(uuid)
 
     def _retranslate(self, uuids: Iterable[str]) -> HandlerResult:
@@ -313,26 +335,26 @@ class LflowOutputNode(Node[LflowFlows]):
         self._by_dp.clear()
         self._by_group.clear()
         rows = self.sb["Logical_Flow"].rows
-        old, old_groups = self.data.flows, self.data.groups
+        old, old_extras = self.data.flows, self.data.extras
         new: dict[str, list[Flow]] = {}
-        new_groups: dict[str, list[GroupEntry]] = {}
+        new_extras: dict[str, list[Extra]] = {}
         for uuid in sorted(rows):
             lflow = rows[uuid]
             self._index_lflow(uuid, lflow, add=True)
-            self._new_groups = old_groups.get(uuid, [])  # kept when the result is reused
+            self._new_extras = old_extras.get(uuid, [])  # kept when the result is reused
             flows = self._translate(uuid, lflow, reuse=True)
             if flows:
                 new[uuid] = flows
-                if self._new_groups:
-                    new_groups[uuid] = self._new_groups
+                if self._new_extras:
+                    new_extras[uuid] = self._new_extras
         for uuid in old.keys() - rows.keys():
             self._forget(uuid)
-        self.data.flows, self.data.groups = new, new_groups
+        self.data.flows, self.data.extras = new, new_extras
         # Handlers earlier in this run may have changed lflows already: keep those too.
-        self.data.changed |= {u for u in old.keys() | new.keys() | old_groups.keys()
-                              | new_groups.keys()
+        self.data.changed |= {u for u in old.keys() | new.keys() | old_extras.keys()
+                              | new_extras.keys()
                               if old.get(u) != new.get(u)
-                              or old_groups.get(u) != new_groups.get(u)}
+                              or old_extras.get(u) != new_extras.get(u)}
         return bool(self.data.changed)
 
     def _lflow_handler(self, ctx: Any) -> HandlerResult:
@@ -416,6 +438,11 @@ class LflowOutputNode(Node[LflowFlows]):
         keys = [*(("resident", p) for p in flipped), *self._res.related_keys(names)]
         todo |= self._deps.stale_readers(keys, self._res)
         return self._retranslate(todo)
+
+    def _meter_handler(self, ctx: Any) -> HandlerResult:
+        changed = self._load_meters()
+        return self._retranslate(self._deps.stale_readers([("meter", n) for n in changed],
+                                                          self._res))
 
     def _dhcp_handler(self, ctx: Any) -> HandlerResult:
         if not self._load_dhcp():

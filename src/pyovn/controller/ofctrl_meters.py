@@ -120,3 +120,47 @@ def _decode_meter_config(view: memoryview, xid: int) -> Message:
 @register_multipart(OFPMP.METER_CONFIG, reply=False)
 def _decode_meter_config_request(view: memoryview, xid: int) -> Message:
     return MeterConfigRequest(struct.unpack_from("!I", view, 16)[0], xid=xid)
+
+
+#: How ``set_meter()`` names a meter it describes inline (OVN's extend_table name).
+METER_STRING = "__string: "
+
+
+def parse_meter_string(name: str) -> MeterEntry | None:
+    """The meter of an inline description (id 0), as ovn-controller parses it:
+    ``__string: uuid U kbps [burst] stats bands=type=drop rate=R [burst_size=B]``;
+    None if it does not parse."""
+    flags = 0
+    bands: list[MeterBand] = []
+    words = iter(name.removeprefix(METER_STRING).split())
+    for word in words:
+        if word == "uuid":
+            next(words, None)
+        elif word in _FLAG_WORDS:
+            flags |= _FLAG_WORDS[word]
+        elif word == "bands=type=drop":
+            bands.append(MeterBand(MeterBandType.DROP))
+        elif word.startswith(("rate=", "burst_size=")) and bands:
+            key, _, value = word.partition("=")
+            if not value.isdigit():
+                return None
+            band = bands[-1]
+            bands[-1] = MeterBand(band.type, int(value) if key == "rate" else band.rate,
+                                  int(value) if key == "burst_size" else band.burst_size)
+        else:
+            return None
+    return MeterEntry(0, flags, tuple(bands)) if bands else None
+
+
+def sb_meter(unit: str, bands: list[tuple[int, int]]) -> MeterEntry:
+    """The meter (id 0) ovn-controller installs for a Southbound Meter row: ``unit``
+    (kbps or pktps) and its drop bands as (rate, burst_size)."""
+    flags = MeterFlags.STATS | (MeterFlags.PKTPS if unit == "pktps" else MeterFlags.KBPS)
+    if any(burst for _rate, burst in bands):
+        flags |= MeterFlags.BURST
+    return MeterEntry(0, flags, tuple(MeterBand(MeterBandType.DROP, rate, burst)
+                                      for rate, burst in bands))
+
+
+_FLAG_WORDS = {"kbps": MeterFlags.KBPS, "pktps": MeterFlags.PKTPS, "burst": MeterFlags.BURST,
+               "stats": MeterFlags.STATS}
