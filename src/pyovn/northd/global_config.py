@@ -45,7 +45,8 @@ NORTHD_INTERNAL_VERSION = "23.03.1-20.27.0-70.6"
 CHASSIS_FEATURES = {
     "ct-no-masked-label": "ct_no_masked_label",
     "mac-binding-timestamp": "mac_binding_timestamp",
-    "ct-lb-related": "ct_lb_related",
+    # The one feature 23.03 spells with an "ovn-" prefix (OVN_FEATURE_CT_LB_RELATED).
+    "ovn-ct-lb-related": "ct_lb_related",
     "fdb-timestamp": "fdb_timestamp",
     "ls-dpg-column": "ls_dpg_column",
 }
