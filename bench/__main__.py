@@ -7,6 +7,8 @@ JSON, and records the machine, versions and date beside them in ``machine.json``
     ./dev bench                     # every benchmark, default sizes
     ./dev bench --only ovsdb_load   # one of them
     ./dev bench --out DIR           # results elsewhere (default: bench/results/latest)
+    ./dev bench --only system --sizes 1000,2000,5000,10000   # full stacks, scaled up
+    ./dev bench --only system --size 5000                    # that size only
 """
 
 from __future__ import annotations
@@ -23,8 +25,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-#: Benchmark modules, in the order they run.
-BENCHMARKS = ("ovsdb_load", "openflow_encode", "northd_scale", "lflow_translate")
+#: Benchmarks, in the order they run. Restart scenarios (controller SIGTERM / kill -9,
+#: ovs-vswitchd restart under ``ping -i 0.01``, from pyovn.sandbox.outage) belong after
+#: "system" as their own module, building their sandboxes with
+#: bench.system_scale.stack_sandbox and populate so both run the same scenario.
+BENCHMARKS = ("ovsdb_load", "openflow_encode", "northd_scale", "lflow_translate", "system")
+#: Benchmark name → module in this folder, where they differ.
+MODULES = {"system": "system_scale"}
+#: Benchmarks that take ``--sizes`` (port counts), which ``--sizes`` / ``--size`` set.
+SIZED = frozenset({"system"})
 
 
 def _version(argv: list[str]) -> str:
@@ -53,18 +62,25 @@ def machine_facts() -> dict[str, object]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the selected benchmarks; return non-zero if any failed."""
-    ap = argparse.ArgumentParser(prog="./dev bench", description=__doc__)
+    ap = argparse.ArgumentParser(prog="./dev bench", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", action="append", choices=BENCHMARKS,
                     help="run only this benchmark (repeatable)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "latest")
+    ap.add_argument("--sizes", help="port counts for " + ", ".join(sorted(SIZED))
+                    + ", comma-separated (default: each benchmark's own)")
+    ap.add_argument("--size", type=int, action="append", default=[],
+                    help="a port count (repeatable; with --sizes, all of them)")
     args = ap.parse_args(argv)
+    sizes = ",".join([*([args.sizes] if args.sizes else []), *map(str, args.size)])
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "machine.json").write_text(json.dumps(machine_facts(), indent=2) + "\n")
     failed = []
     for name in args.only or BENCHMARKS:
         print(f"== {name}", flush=True)
-        module = importlib.import_module(f"bench.{name}")
-        status = module.main(["--out", str(args.out)])
+        module = importlib.import_module(f"bench.{MODULES.get(name, name)}")
+        extra = ["--sizes", sizes] if sizes and name in SIZED else []
+        status = module.main(["--out", str(args.out), *extra])
         if status:
             failed.append(name)
     print(f"results in {args.out}" + (f"; FAILED: {', '.join(failed)}" if failed else ""))
