@@ -74,16 +74,19 @@ def test_restart_with_restored_flows_sends_no_flow_mod(sandbox: Sandbox) -> None
 
 def test_plain_restart_gets_every_flow_back_in_one_bundle(sandbox: Sandbox) -> None:
     before, stats = _flows(sandbox), _stats(sandbox)
+    log = sandbox.dir / "controller.log"
+    seen = len(log.read_text().splitlines())
     sandbox.restart_vswitchd()
     procs.wait_until(lambda: _flows(sandbox) == before, timeout=30,
                      what="every flow back on the new switch")
     after = _stats(sandbox)
-    # Each connection to the new switch (one, unless it dropped one while starting)
-    # finds it empty and sends every flow in one bundle: nothing more, nothing less.
-    connections = int(after["connections"]) - int(stats["connections"])
-    assert connections >= 1
-    assert int(after["puts sent"]) - int(stats["puts sent"]) == connections
-    assert int(after["flow mods"]) - int(stats["flow mods"]) == len(before) * connections
+    assert int(after["connections"]) > int(stats["connections"])
+    # The new switch is found empty (read back) and gets every flow in one bundle; a
+    # put after it only follows interfaces the new switch re-numbered, if any.
+    lines = log.read_text().splitlines()[seen:]
+    assert any("read back 0 flows" in line for line in lines)
+    first = next(line for line in lines if "sending" in line)
+    assert f"sending {len(before)} flow_mods ({len(before)} add," in first, first
 
 
 def test_a_deleted_integration_bridge_is_created_again(sandbox: Sandbox) -> None:
