@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pyovn.ovsdb import Delete, Insert, Op, Row, Schema, TableChanges, Update
+from pyovn.ovsdb import Delete, Insert, Op, Row, Schema, TableChanges, Update, Verify
 from pyovn.ovsdb.rows import ChangeTracker, make_row_class
 from pyovn.ovsdb.schema import Form
 from pyovn.ovsdb.values import default_value
@@ -141,6 +141,8 @@ class FakeDb:
                 self.update(op.table, op.uuid, **dict(op.row))
             elif isinstance(op, Delete):
                 self.delete(op.table, op.uuid)
+            elif isinstance(op, Verify):
+                continue  # one writer, no concurrent change: always verified
             else:
                 raise NotImplementedError(f"FakeDb cannot apply {op!r}")
         self._check_strong_refs()

@@ -26,7 +26,7 @@ from pyovn.engine.ovsdb_input import TableInput
 from pyovn.northd.addresses import parse_mac
 from pyovn.northd.model import NorthdGlobals
 from pyovn.northd.tunnel_keys import DP_KEY_MAX
-from pyovn.ovsdb import Op, Row, Update
+from pyovn.ovsdb import Op, Row, Update, Verify
 
 __all__ = [
     "CHASSIS_FEATURES",
@@ -126,6 +126,9 @@ class GlobalConfig(Node[NorthdGlobals]):
             options = fill_options(nb["options"], self.generated, self.rng)
             if options != nb["options"]:
                 assert ctx.nb_ops is not None
+                # Verified, as ovn-northd's IDL does: a user's options:… written meanwhile
+                # must not be overwritten with this older view (TRY_AGAIN, recompute).
+                ctx.nb_ops.append(Verify("NB_Global", nb.uuid, ["options"]))
                 ctx.nb_ops.append(Update("NB_Global", nb.uuid, {"options": options}))
             new = NorthdGlobals(options, options["svc_monitor_mac"], options["mac_prefix"],
                                 chassis_features(self.chassis.rows.values()))
