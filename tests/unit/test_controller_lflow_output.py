@@ -358,12 +358,14 @@ def test_load_balancer_groups_are_shared_installed_and_removed_with_their_lflows
     graph = _build(world)
     graph.engine.run()
     groups = graph.flows.data.groups()
-    assert list(groups) == [1] and len(groups[1].buckets) == 2
-    assert "group:1" in str(graph.lflows.data.flows[one][0])
+    assert len(groups) == 1
+    [(gid, group)] = groups.items()
+    assert len(group.buckets) == 2
+    assert f"group:{gid}" in str(graph.lflows.data.flows[one][0])
     world.sb.delete("Logical_Flow", one)
     graph.feed()
     graph.engine.run()
-    assert list(graph.flows.data.groups()) == [1]  # still used by the other lflow
+    assert list(graph.flows.data.groups()) == [gid]  # still used by the other lflow
     world.sb.delete("Logical_Flow", two)
     graph.feed()
     graph.engine.run()
@@ -393,12 +395,14 @@ def test_meters_come_from_sb_meter_rows_and_inline_descriptions() -> None:
     graph = _build(world)
     graph.engine.run()
     meters = graph.flows.data.meters()
-    assert [str(m) for m in meters.values()] == [
-        "meter=1 kbps burst stats bands=type=drop rate=100 burst_size=10"]
-    assert "meter:1" in str(graph.lflows.data.flows[limited][0])
+    [(inline, meter)] = meters.items()
+    assert str(meter) == f"meter={inline} kbps burst stats bands=type=drop rate=100 burst_size=10"
+    assert f"meter:{inline}" in str(graph.lflows.data.flows[limited][0])
     # The named meter appears with its SB row: the lflow that uses it is translated again.
     band = world.sb.insert("Meter_Band", action="drop", rate=10, burst_size=0)
     assert _retranslated(graph, lambda: world.sb.insert(
         "Meter", name="acl_meter", unit="pktps", bands=(band,))) == 1
-    assert "pktps stats bands=type=drop rate=10" in str(graph.flows.data.meters()[2])
-    assert "meter_id=2" in str(graph.lflows.data.flows[logged][0])
+    named = graph.lflows.ids["meter"].id_of("acl_meter")
+    assert named is not None
+    assert "pktps stats bands=type=drop rate=10" in str(graph.flows.data.meters()[named])
+    assert f"meter_id={named}" in str(graph.lflows.data.flows[logged][0])

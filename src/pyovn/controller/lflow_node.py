@@ -108,7 +108,8 @@ class LflowOutputNode(Node[LflowFlows]):
         self._res = Resources()
         self._dps: dict[str, _Dp] = {}
         self._key_to_dp: dict[int, str] = {}
-        self.ids = {"group": IdTable("group"), "meter": IdTable("meter")}
+        # Meter ids stay small: a userspace switch has fewer meters than 2**32.
+        self.ids = {"group": IdTable("group"), "meter": IdTable("meter", max_id=65535)}
         self._recorder = Recorder(self._res, self._key_to_dp, self.conj_ids, self.ids)
         self._deps = DepIndex()
         self._sigs: dict[str, tuple[object, ...]] = {}
