@@ -4,8 +4,11 @@ itself, and the desired flow table equals a recompute's."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
+
+import pytest
 
 from controller_rows import OVS_TABLES, SB_TABLES
 from pyovn.controller.binding_graph import build_binding_nodes
@@ -406,3 +409,19 @@ def test_meters_come_from_sb_meter_rows_and_inline_descriptions() -> None:
     assert named is not None
     assert "pktps stats bands=type=drop rate=10" in str(graph.flows.data.meters()[named])
     assert f"meter_id={named}" in str(graph.lflows.data.flows[logged][0])
+
+
+def test_invalid_address_set_entries_are_reported_and_skipped(
+        caplog: pytest.LogCaptureFixture) -> None:
+    world = World()
+    world.sb.insert("Address_Set", name="as1", addresses=("10.0.0.1", "10.0.0.300", "junk"))
+    uses = world.lflow("ip4.src == $as1", dp=world.sw1)
+    graph = _build(world)
+    with caplog.at_level(logging.WARNING, logger="pyovn.controller"):
+        graph.engine.run()
+    assert [str(f) for f in graph.lflows.data.flows[uses]] == [
+        f"cookie=0x{uses[:8]}, table=8, priority=100,ip,metadata=0x1,nw_src=10.0.0.1 "
+        "actions=resubmit(,9)"]
+    reported = "\n".join(r.getMessage() for r in caplog.records)
+    assert "invalid constant set entry: '10.0.0.300'" in reported
+    assert "invalid constant set entry: 'junk'" in reported

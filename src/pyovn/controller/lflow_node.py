@@ -49,6 +49,7 @@ from pyovn.daemon import RateLimitedLogger
 from pyovn.engine import HandlerResult, Node
 from pyovn.engine.ovsdb_input import TableInput
 from pyovn.lflow.action_parser import GenOptionDef
+from pyovn.lflow.parser import constant_from_string
 from pyovn.lflow.translate import ConjIdAllocator, LflowTranslateError, translate_lflow
 from pyovn.openflow import Flow
 from pyovn.ovsdb import Row
@@ -171,7 +172,7 @@ class LflowOutputNode(Node[LflowFlows]):
                                     ("Port_Group", "ports", res.port_groups)):
             sets.clear()
             for row in self.sb[table].rows.values():
-                sets[row["name"]] = list(row[column])
+                sets[row["name"]] = self._members(table, row, column)
         bindings = self.runtime_data.data.bindings
         res.claimed = frozenset(bindings.claimed)
         res.local_ifaces = frozenset(bindings.ifaces)
@@ -211,6 +212,17 @@ class LflowOutputNode(Node[LflowFlows]):
             if cache is not None:
                 cache.clear()
         return changed
+
+    def _members(self, table: str, row: Row, column: str) -> list[str]:
+        """A set's members; an address that is no constant is reported (and skipped by
+        the parser, as in ovn-controller)."""
+        members = list(row[column])
+        if table == "Address_Set":
+            for bad in (m for m in members if constant_from_string(m) is None):
+                self._rl.warning(("as", row["name"], bad), "Address_Set %s (%s): invalid "
+                                 "constant set entry: '%s' (skipped)", row["name"],
+                                 row.uuid, bad)
+        return members
 
     def _add_pb(self, row: Row) -> None:
         where = (row["datapath"], row["tunnel_key"])
@@ -387,7 +399,7 @@ class LflowOutputNode(Node[LflowFlows]):
                 sets.pop(old["name"], None)
             for row in [*changes.inserted.values(), *(n for _o, n in changes.modified.values())]:
                 names.add(row["name"])
-                sets[row["name"]] = list(row[column])
+                sets[row["name"]] = self._members(table, row, column)
             return self._retranslate(self._deps.stale_readers(
                 [(kind, n) for n in names], self._res))
         handle.__name__ = f"_{table.lower()}_handler"
