@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from pyovn.sandbox import procs
-from pyovn.sandbox.sandbox import Sandbox, SandboxConfig
-from pyovn.sandbox.vm import Vm, add_vm, leftovers
+from pyovn.sandbox.sandbox import Sandbox
+from pyovn.sandbox.testing import running_sandbox
+from pyovn.sandbox.vm import Vm, add_vm
 
 pytestmark = [pytest.mark.e2e, pytest.mark.functional]
 
@@ -21,15 +22,8 @@ ACL = ("sw0", "to-lport", "1001", 'outport == "vm2" && ip4.src == 10.0.0.1')
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    procs.become_subreaper()
-    box = Sandbox(tmp_path / "sb")
-    try:
-        box.start(SandboxConfig(northd="pyovn", controller="pyovn"))
+    with running_sandbox(tmp_path / "sb") as box:
         yield box
-    finally:
-        box.stop()
-        procs.stop_all_in(box.dir)
-    assert leftovers(box) == []
 
 
 def _replies(vm: Vm, dst: str) -> int:

@@ -11,7 +11,8 @@ import pytest
 
 from pyovn.sandbox import procs
 from pyovn.sandbox.sandbox import Sandbox, SandboxConfig
-from pyovn.sandbox.vm import Vm, add_vm, leftovers
+from pyovn.sandbox.testing import running_sandbox
+from pyovn.sandbox.vm import Vm, add_vm
 
 pytestmark = [pytest.mark.e2e, pytest.mark.functional]
 
@@ -24,16 +25,10 @@ VIP = "10.0.0.100"
 @pytest.fixture(params=[("ovn", "ovn"), ("ovn", "pyovn")],
                 ids=lambda p: f"{p[0]}-northd/{p[1]}-controller")
 def sandbox(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sandbox]:
-    procs.become_subreaper()
     northd, controller = request.param
-    box = Sandbox(tmp_path / "sb")
-    try:
-        box.start(SandboxConfig(northd=northd, controller=controller))
+    with running_sandbox(tmp_path / "sb", SandboxConfig(northd=northd,
+                                                          controller=controller)) as box:
         yield box
-    finally:
-        box.stop()
-        procs.stop_all_in(box.dir)
-    assert leftovers(box) == []
 
 
 def _groups(box: Sandbox) -> list[str]:

@@ -30,8 +30,9 @@ from pyovn.errors import SandboxError
 from pyovn.ovsdb import Client, Delete, Insert, Op, TxnStatus, Update
 from pyovn.sandbox import procs
 from pyovn.sandbox.outage import OpenFlowMod, OpenFlowModCounter
-from pyovn.sandbox.sandbox import Sandbox, SandboxConfig
-from pyovn.sandbox.vm import Vm, add_vm, vm_handle
+from pyovn.sandbox.sandbox import Sandbox
+from pyovn.sandbox.testing import running_sandbox
+from pyovn.sandbox.vm import Vm, add_vm
 
 pytestmark = [pytest.mark.e2e, pytest.mark.functional]
 
@@ -59,10 +60,7 @@ class Chassis:
 @pytest.fixture
 def chassis(tmp_path: Path) -> Iterator[Chassis]:
     """pyovn-northd + pyovn-controller, sw0 with vm1 and vm2, flows acknowledged."""
-    procs.become_subreaper()
-    box = Sandbox(tmp_path / "sb")
-    try:
-        box.start(SandboxConfig(northd="pyovn", controller="pyovn"))
+    with running_sandbox(tmp_path / "sb") as box:
         box.nbctl("ls-add", "sw0")
         vms = []
         for name, mac, ip in VMS:
@@ -75,13 +73,6 @@ def chassis(tmp_path: Path) -> Iterator[Chassis]:
         box.nbctl("--wait=hv", "sync", timeout=30)
         assert _replies(vms[0]) == 3
         yield Chassis(box, vms[0], vms[1])
-    finally:
-        netns = [vm_handle(box, name).netns for name, _, _ in VMS]
-        box.stop()
-        procs.stop_all_in(box.dir)
-    # Only this sandbox's namespaces: other test runs may own others meanwhile.
-    left = os.popen("ip netns list").read()
-    assert not [ns for ns in netns if ns in left]
 
 
 # -- helpers ------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ import pytest
 
 from pyovn.engine.testing import parse_show_stats, recomputed_nodes
 from pyovn.sandbox import procs
-from pyovn.sandbox.sandbox import Sandbox, SandboxConfig
+from pyovn.sandbox.sandbox import Sandbox
+from pyovn.sandbox.testing import running_sandbox
 
 pytestmark = pytest.mark.functional
 
@@ -21,14 +22,8 @@ TRANSLATION = ("lflow_output", "flow_output")
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    procs.become_subreaper()
-    box = Sandbox(tmp_path / "sb")
-    try:
-        box.start(SandboxConfig(northd="pyovn", controller="pyovn"))
+    with running_sandbox(tmp_path / "sb") as box:
         yield box
-    finally:
-        box.stop()
-        procs.stop_all_in(box.dir)
 
 
 def _lsp(name: str, n: int) -> list[str]:

@@ -10,17 +10,15 @@ from pathlib import Path
 import pytest
 
 from pyovn.sandbox import procs
-from pyovn.sandbox.sandbox import Sandbox, SandboxConfig
+from pyovn.sandbox.sandbox import Sandbox
+from pyovn.sandbox.testing import running_sandbox
 
 pytestmark = pytest.mark.functional
 
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    procs.become_subreaper()
-    box = Sandbox(tmp_path / "sb")
-    try:
-        box.start(SandboxConfig(northd="pyovn", controller="pyovn"))
+    with running_sandbox(tmp_path / "sb") as box:
         args = ["ls-add", "sw0"]
         for n in range(1, 4):
             args += ["--", "lsp-add", "sw0", f"p{n}", "--", "lsp-set-addresses", f"p{n}",
@@ -34,9 +32,6 @@ def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
             for n in range(1, 4)), timeout=30, what="ports up")
         box.nbctl("--wait=hv", "--timeout=30", "sync", timeout=40)
         yield box
-    finally:
-        box.stop()
-        procs.stop_all_in(box.dir)
 
 
 def _bind(box: Sandbox, n: int) -> None:

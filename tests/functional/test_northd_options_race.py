@@ -10,21 +10,16 @@ import pytest
 
 from pyovn.sandbox import procs
 from pyovn.sandbox.sandbox import Sandbox, SandboxConfig
+from pyovn.sandbox.testing import running_sandbox
 
 pytestmark = pytest.mark.functional
 
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    procs.become_subreaper()
-    box = Sandbox(tmp_path / "sb")
-    try:
-        box.start(SandboxConfig(northd="pyovn", controller="none"))
+    with running_sandbox(tmp_path / "sb", SandboxConfig(controller="none")) as box:
         box.nbctl("--wait=sb", "sync")
         yield box
-    finally:
-        box.stop()
-        procs.stop_all_in(box.dir)
 
 
 def test_user_options_written_while_northd_writes_its_own_survive(sandbox: Sandbox) -> None:
