@@ -206,6 +206,16 @@ SCENARIOS = [
         # A chassis that advertises no feature (as an old ovn-controller would).
         "sbctl chassis-add hv-old geneve 127.0.0.9",
     ), features={"ct_no_masked_label": False, "ct_lb_related": False}),
+    Scenario("chassis_features_of_23_03", (
+        "ls-add sw0",
+        "acl-add sw0 from-lport 100 ip allow-related",
+        "acl-add sw0 to-lport 102 tcp reject",
+        # A chassis announcing what a 23.03 controller does, under 23.03's keys
+        # (ovn-ct-lb-related is the one with the "ovn-" prefix).
+        "sbctl chassis-add hv-new geneve 127.0.0.9",
+        "sbctl set Chassis hv-new other_config:ct-no-masked-label=true"
+        " other_config:mac-binding-timestamp=true other_config:ovn-ct-lb-related=true",
+    ), features={"ct_no_masked_label": True, "ct_lb_related": True}),
 ]
 
 #: Documented differences (docs/northd-differences.md), by scenario: flows only one
