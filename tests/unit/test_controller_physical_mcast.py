@@ -11,12 +11,13 @@ from typing import Any
 
 from controller_rows import parse_dump, row, sb_db, texts
 from pyovn.controller.binding import ChassisIdentity, LocalDatapath
-from pyovn.controller.physical import PhysicalContext, multicast_group_flows
+from pyovn.controller.physical import PhysicalContext
 from pyovn.controller.physical_lookups import (
     fdb_flows,
     mac_binding_flows,
     static_mac_binding_flows,
 )
+from pyovn.controller.physical_mcast import multicast_group_flows
 from pyovn.northd.fakedb import FakeDb
 from pyovn.ovsdb import Row
 

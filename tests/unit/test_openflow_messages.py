@@ -45,12 +45,14 @@ from pyovn.openflow import (
     PortDesc,
     PortStatus,
     Resubmit,
+    SetField,
     SetPacketInFormat,
     UnknownMessage,
     decode_message,
     load,
     move,
 )
+from pyovn.openflow.flow import encode_instructions
 
 # An OpenFlow 1.5 flow-stats reply as Open vSwitch 3.1 sent it for
 # "table=8,priority=100,reg14=0x1,metadata=0x1,dl_src=00:00:00:00:00:01 actions=
@@ -117,10 +119,20 @@ def test_flow_rejects_out_of_range_parts() -> None:
         Flow(0, cookie=1 << 64)
 
 
-def test_flow_body_is_encoded_once_and_reused() -> None:
+def test_flow_body_reuses_the_match_encoding_and_keeps_no_bytes() -> None:
     flow = Flow(8, 100, Match(reg14=1), [Resubmit(table=9)])
-    assert flow.body() is flow.body()
-    assert FlowMod.add(flow).encode(1)[48:] is not None
+    assert flow.match.encode() is flow.match.encode()
+    assert flow.body() == flow.match.encode() + encode_instructions(flow.actions)
+    assert FlowMod.add(flow).encode(1)[48:] == flow.body()
+    assert not hasattr(flow, "_body")  # a flow is sent about once: no bytes kept
+
+
+def test_equal_actions_and_match_entries_are_shared_between_flows() -> None:
+    a = Flow(8, 100, Match(reg14=1, metadata=2), [Resubmit(table=9), SetField("reg15", 7)])
+    b = Flow(9, 50, Match(reg14=1, metadata=2), [Resubmit(table=9), SetField("reg15", 7)])
+    assert a.actions == b.actions and all(x is y for x, y in zip(a.actions, b.actions, strict=True))
+    assert all(x is y for x, y in zip(a.match, b.match, strict=True))
+    assert a.match == b.match and hash(a) != hash(b) and a != b
 
 
 def test_flow_equality_covers_actions_and_cookie() -> None:

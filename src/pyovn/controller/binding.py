@@ -39,10 +39,22 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from pyovn.ovsdb import Insert, Mutate, NamedUuid, Op, Row, Update
+from pyovn.controller.binding_local import (
+    CLAIMED_TYPES,
+    ChassisIdentity,
+    IfaceView,
+    LocalDatapath,
+    LocalIface,
+    can_bind,
+    claims_of,
+    local_datapath_closure,
+)
+from pyovn.ovsdb import Insert, Mutate, NamedUuid, Op, Row, Update, columns_getter
 
 __all__ = [
+    "CLAIMED_TYPES",
     "Bindings",
     "ChassisIdentity",
     "IfStatus",
@@ -61,102 +73,29 @@ __all__ = [
     "patch_port_ops",
 ]
 
-#: Port_Binding types a VIF's iface-id claims.
-CLAIMED_TYPES = frozenset({""})
 #: Types this chassis releases when it holds them without a local interface.
 RELEASED_TYPES = frozenset({"", "localport"})
 OVN_INSTALLED = "ovn-installed"
 OVN_INSTALLED_TS = "ovn-installed-ts"
 
 
-@dataclass(frozen=True, slots=True)
-class LocalIface:
-    """An interface of the integration bridge carrying ``external_ids:iface-id``."""
-
-    uuid: str
-    name: str
-    iface_id: str
-    ofport: int
-    external_ids: Mapping[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class LocalDatapath:
-    """A datapath this chassis has flows for, with its localnet port (if any)."""
-
-    uuid: str
-    tunnel_key: int
-    localnet_port: Row | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ChassisIdentity:
-    """Who "this chassis" is: its SB Chassis row (None before it exists), name,
-    hostname, and its Encap rows by IP."""
-
-    uuid: str | None
-    name: str
-    hostname: str = ""
-    encaps: Mapping[str, str] = field(default_factory=dict)
-
-
-def _bridge_interfaces(bridge: Row | None, ports: Mapping[str, Row],
-                       interfaces: Mapping[str, Row]) -> Iterable[tuple[Row, Row]]:
-    if bridge is None:
-        return
-    for port_uuid in bridge["ports"]:
-        port = ports.get(port_uuid)
-        if port is None or port["name"] == bridge["name"]:
-            continue
-        for iface_uuid in port["interfaces"]:
-            iface = interfaces.get(iface_uuid)
-            if iface is not None:
-                yield port, iface
-
-
-def _ofport(iface: Row) -> int:
-    ofport = iface["ofport"]
-    return ofport if isinstance(ofport, int) else 0
-
-
 def local_interfaces(bridge: Row | None, ports: Mapping[str, Row],
                      interfaces: Mapping[str, Row]) -> dict[str, LocalIface]:
     """iface-id → interface, for the bridge's interfaces with an iface-id and an
     OpenFlow port. Of two interfaces with the same iface-id the lower ofport wins."""
-    out: dict[str, LocalIface] = {}
-    for _port, iface in _bridge_interfaces(bridge, ports, interfaces):
-        iface_id = iface["external_ids"].get("iface-id")
-        ofport = _ofport(iface)
-        if not iface_id or ofport <= 0:
-            continue
-        known = out.get(iface_id)
-        if known is None or ofport < known.ofport:
-            out[iface_id] = LocalIface(iface.uuid, iface["name"], iface_id, ofport,
-                                       iface["external_ids"])
-    return out
+    view = IfaceView()
+    view.rebuild(bridge, ports, interfaces)
+    return view.ifaces
 
 
 def patch_ofports(bridge: Row | None, ports: Mapping[str, Row],
                   interfaces: Mapping[str, Row]) -> dict[str, int]:
     """Localnet (and l2gateway) port name → OpenFlow port of its patch port on the
-    bridge (Ports marked ``external_ids:ovn-localnet-port`` / ``ovn-l2gateway-port``)."""
-    out: dict[str, int] = {}
-    for port, iface in _bridge_interfaces(bridge, ports, interfaces):
-        ids = port["external_ids"]
-        lport = ids.get("ovn-localnet-port") or ids.get("ovn-l2gateway-port")
-        ofport = _ofport(iface)
-        if lport and ofport > 0:
-            out[lport] = ofport
-    return out
-
-
-def can_bind(pb: Row, chassis: ChassisIdentity) -> bool:
-    """Whether ``pb`` may be bound here (23.03's ``lport_can_bind_on_this_chassis``)."""
-    requested = pb.get("requested_chassis")
-    if requested:
-        return bool(requested == chassis.uuid)
-    option = (pb["options"] or {}).get("requested-chassis")
-    return not option or option in (chassis.name, chassis.hostname)
+    bridge (Ports marked ``external_ids:ovn-localnet-port`` / ``ovn-l2gateway-port``;
+    of two, the lower ofport)."""
+    view = IfaceView()
+    view.rebuild(bridge, ports, interfaces)
+    return view.patch_ofports
 
 
 @dataclass
@@ -187,14 +126,8 @@ def compute_bindings(ifaces: Mapping[str, LocalIface],
     out = Bindings(dict(ifaces), {}, set(ifaces),
                    {name: iface.ofport for name, iface in ifaces.items()})
     for name in ifaces:
-        pb = port_binding_by_name(name)
-        if pb is None or pb["type"] not in CLAIMED_TYPES or not can_bind(pb, chassis):
-            continue
-        out.claimed[name] = pb
-        for child in children_of(name):
-            if child["type"] in CLAIMED_TYPES:
-                out.claimed[child["logical_port"]] = child
-                out.local_lports.add(child["logical_port"])
+        out.claimed.update(claims_of(name, port_binding_by_name, children_of, chassis))
+    out.local_lports.update(out.claimed)
     return out
 
 
@@ -214,12 +147,13 @@ class IfStatus:
     def sync(self, claimed: Collection[str]) -> None:
         """Follow the set of claimed ports: new ones start waiting, gone ones are
         forgotten."""
+        claimed = claimed if isinstance(claimed, set | frozenset) else set(claimed)
         for name in [n for n in self._waiting if n not in claimed]:
             del self._waiting[name]
-        self.installed &= set(claimed)
-        for name in claimed:
-            if name not in self.installed and name not in self._waiting:
-                self._waiting[name] = None
+        self.installed &= claimed
+        # Set operations: one visit of the claimed ports in C, not in Python.
+        for name in claimed - self.installed - self._waiting.keys():
+            self._waiting[name] = None
 
     def flows_requested(self, seqno: int) -> None:
         """The desired flows, including those of every waiting port, went out in the
@@ -250,36 +184,54 @@ def binding_sb_ops(bindings: Bindings, held: Iterable[Row], chassis: ChassisIden
     ``held`` are the Port_Bindings whose ``chassis`` is this one (the candidates for
     release). Nothing is written before this chassis has its SB row.
     """
-    if chassis.uuid is None:
+    me = chassis.uuid
+    if me is None:
         return []
-    ops: list[Op] = []
-    for name, pb in sorted(bindings.claimed.items()):
-        iface = bindings.ifaces.get(pb["parent_port"] or name)
-        encap_ip = iface.external_ids.get("encap-ip") if iface is not None else None
-        encap = chassis.encaps.get(encap_ip) if encap_ip else None
+    encaps, ifaces, claimed = chassis.encaps, bindings.ifaces, bindings.claimed
+    # Every claimed port is looked at in every run: a few column reads each, and the
+    # few that need a write sorted at the end (by logical port, as they always were).
+    updates: list[tuple[str, Op]] = []
+    row_class: type[Row] | None = None
+    read: Callable[[Row], tuple[Any, ...]] | None = None
+    for name, pb in claimed.items():
+        if type(pb) is not row_class or read is None:
+            row_class = type(pb)
+            read = columns_getter(row_class, ("chassis", "encap", "up", "parent_port"))
+        chassis_col, encap_col, up, parent = read(pb)
+        encap = None
+        if encaps:
+            iface = ifaces.get(parent or name)
+            encap_ip = iface.external_ids.get("encap-ip") if iface is not None else None
+            encap = encaps.get(encap_ip) if encap_ip else None
         row: dict[str, object] = {}
-        if pb["chassis"] != chassis.uuid:
-            row["chassis"] = chassis.uuid
-            if pb["up"] and name not in installed:
+        if chassis_col != me:
+            row["chassis"] = me
+            if up and name not in installed:
                 row["up"] = False  # it was up elsewhere; it is not up here yet
-        if pb["encap"] != encap:
+        if encap_col != encap:
             row["encap"] = encap
-        if name in installed and not pb["up"]:
+        if name in installed and not up:
             row["up"] = True
         if row:
-            ops.append(Update("Port_Binding", pb.uuid, row))
-    for pb in sorted(held, key=lambda r: r["logical_port"]):
-        if pb["chassis"] != chassis.uuid or pb["logical_port"] in bindings.claimed:
-            continue
-        if pb["type"] not in RELEASED_TYPES:
+            updates.append((name, Update("Port_Binding", pb.uuid, row)))
+    releases: list[tuple[str, Op]] = []
+    row_class = read = None
+    for pb in held:
+        if type(pb) is not row_class or read is None:
+            row_class = type(pb)
+            read = columns_getter(row_class, ("logical_port", "chassis", "type", "encap", "up"))
+        lport, chassis_col, kind, encap_col, up = read(pb)
+        if lport in claimed or chassis_col != me or kind not in RELEASED_TYPES:
             continue
         release: dict[str, object] = {"chassis": None}
-        if pb["encap"] is not None:
+        if encap_col is not None:
             release["encap"] = None
-        if pb["up"]:
+        if up:
             release["up"] = False
-        ops.append(Update("Port_Binding", pb.uuid, release))
-    return ops
+        releases.append((lport, Update("Port_Binding", pb.uuid, release)))
+    updates.sort(key=lambda item: item[0])
+    releases.sort(key=lambda item: item[0])
+    return [op for _, op in updates] + [op for _, op in releases]
 
 
 def installed_ovs_ops(bindings: Bindings, installed: Collection[str],
@@ -288,16 +240,23 @@ def installed_ovs_ops(bindings: Bindings, installed: Collection[str],
     interfaces whose port's flows are installed, removed from interfaces whose port
     is not claimed here any more."""
     clock = now_ms or (lambda: int(time.time() * 1000))
+    claimed = bindings.claimed
+    todo: list[tuple[str, LocalIface, bool]] = []  # (name, interface, set it)
+    for name, iface in bindings.ifaces.items():
+        ids = iface.external_ids
+        if name in claimed:
+            if name in installed and ids.get(OVN_INSTALLED) != "true":
+                todo.append((name, iface, True))
+        elif ids.get(OVN_INSTALLED) == "true" or OVN_INSTALLED_TS in ids:
+            todo.append((name, iface, False))
     ops: list[Op] = []
-    for name, iface in sorted(bindings.ifaces.items()):
-        has = iface.external_ids.get(OVN_INSTALLED) == "true"
-        if name in installed and name in bindings.claimed:
-            if not has:
-                ops.append(Mutate("Interface", iface.uuid, [
-                    ("external_ids", "delete", [OVN_INSTALLED, OVN_INSTALLED_TS]),
-                    ("external_ids", "insert", {OVN_INSTALLED: "true",
-                                                OVN_INSTALLED_TS: str(clock())})]))
-        elif name not in bindings.claimed and (has or OVN_INSTALLED_TS in iface.external_ids):
+    for _name, iface, install in sorted(todo, key=lambda item: item[0]):
+        if install:
+            ops.append(Mutate("Interface", iface.uuid, [
+                ("external_ids", "delete", [OVN_INSTALLED, OVN_INSTALLED_TS]),
+                ("external_ids", "insert", {OVN_INSTALLED: "true",
+                                            OVN_INSTALLED_TS: str(clock())})]))
+        else:
             ops.append(Mutate("Interface", iface.uuid, [
                 ("external_ids", "delete", [OVN_INSTALLED, OVN_INSTALLED_TS])]))
     return ops
@@ -313,29 +272,9 @@ def compute_local_datapaths(seeds: Iterable[str],
                             ) -> dict[str, LocalDatapath]:
     """The local datapaths by UUID, from ``seeds`` (the datapaths of the ports bound
     here). ``datapath_key`` gives a Datapath_Binding's tunnel key (None: no such row),
-    ``ports_of`` the Port_Bindings of a datapath."""
-    out: dict[str, LocalDatapath] = {}
-    todo = list(seeds)
-    while todo:
-        dp = todo.pop()
-        if dp in out:
-            continue
-        key = datapath_key(dp)
-        if key is None:
-            continue
-        localnet: Row | None = None
-        for pb in ports_of(dp):
-            kind = pb["type"]
-            if kind == "localnet":
-                if localnet is None or pb["logical_port"] < localnet["logical_port"]:
-                    localnet = pb
-            elif kind == "patch":
-                peer_name = (pb["options"] or {}).get("peer")
-                peer = port_binding_by_name(peer_name) if peer_name else None
-                if peer is not None and peer["datapath"] not in out:
-                    todo.append(peer["datapath"])
-        out[dp] = LocalDatapath(dp, key, localnet)
-    return out
+    ``ports_of`` the Port_Bindings of a datapath (see :func:`local_datapath_closure`)."""
+    return local_datapath_closure(seeds, datapath_key, ports_of,
+                                  port_binding_by_name).datapaths
 
 
 # -- localnet patch ports ---------------------------------------------------------
@@ -398,7 +337,10 @@ def patch_port_ops(desired: Iterable[PatchPort], bridges: Iterable[Row],
         stale: list[str] = []
         for port_uuid in bridge["ports"]:
             port = ports.get(port_uuid)
-            if port is None or not any(m in port["external_ids"] for m in MARKS):
+            if port is None:
+                continue
+            marks = port["external_ids"]
+            if MARKS[0] not in marks and MARKS[1] not in marks:
                 continue
             wanted = want.get((bridge["name"], port["name"]))
             iface = next((interfaces.get(u) for u in port["interfaces"]), None)

@@ -117,6 +117,16 @@ def choose_winner(contributions: list[tuple[str, Flow]]) -> Flow:
     return min(tied, key=lambda f: f.body())
 
 
+_Entry = tuple[str, Flow]
+"""A contribution: ``(parent, flow)``."""
+
+
+def _entries(slot: _Entry | list[_Entry] | None) -> list[_Entry]:
+    if slot is None:
+        return []
+    return slot if isinstance(slot, list) else [slot]
+
+
 @dataclass(frozen=True, slots=True)
 class TrackedChanges:
     """What changed in a desired table since the previous :meth:`~DesiredFlowTable.
@@ -197,7 +207,9 @@ class DesiredFlowTable:
     """
 
     def __init__(self) -> None:
-        self._slots: dict[FlowKey, list[tuple[str, Flow]]] = {}
+        # A key's contributions: one ``(parent, flow)`` as it is (nearly every key has
+        # just one), several in a list.
+        self._slots: dict[FlowKey, _Entry | list[_Entry]] = {}
         self._by_parent: dict[str, list[Flow]] = {}
         self._winners: dict[FlowKey, Flow] = {}
         self._unsettled: set[FlowKey] = set()
@@ -219,11 +231,15 @@ class DesiredFlowTable:
         entry = (parent, flow)
         slot = self._slots.get(key)
         if slot is None:
-            self._slots[key] = [entry]
-        elif entry in slot:
+            self._slots[key] = entry
+        elif isinstance(slot, list):
+            if entry in slot:
+                return
+            slot.append(entry)
+        elif slot == entry:
             return
         else:
-            slot.append(entry)
+            self._slots[key] = [slot, entry]
         self._unsettled.add(key)
         flows = self._by_parent.get(parent)
         if flows is None:
@@ -234,12 +250,16 @@ class DesiredFlowTable:
     def remove_by_parent(self, parent: str) -> None:
         """Withdraw everything ``parent`` contributed: flows, groups and meters. A flow
         whose last parent this was goes; a flow it was winning is taken over."""
+        slots = self._slots
         for flow in self._by_parent.pop(parent, ()):
             key = (flow.table_id, flow.priority, flow.match)
-            slot = self._slots[key]
-            slot.remove((parent, flow))
-            if not slot:
-                del self._slots[key]
+            slot = slots[key]
+            if isinstance(slot, list):
+                slot.remove((parent, flow))
+                if len(slot) == 1:
+                    slots[key] = slot[0]
+            else:
+                del slots[key]
             self._unsettled.add(key)
         self._groups.remove_parent(parent)
         self._meters.remove_parent(parent)
@@ -250,7 +270,7 @@ class DesiredFlowTable:
 
     def parents_of(self, key: FlowKey) -> list[str]:
         """The parents contributing to ``key``, sorted (for logs and dumps)."""
-        return sorted({parent for parent, _ in self._slots.get(key, ())})
+        return sorted({parent for parent, _ in _entries(self._slots.get(key))})
 
     def parents_of_group(self, group_id: int) -> list[str]:
         """The parents contributing group ``group_id``, sorted."""
@@ -354,7 +374,7 @@ class DesiredFlowTable:
                     del winners[key]
                     tracked.add(key)
                 continue
-            new = choose_winner(slot)
+            new = choose_winner(_entries(slot))
             if old is None or old != new:
                 winners[key] = new
                 tracked.add(key)

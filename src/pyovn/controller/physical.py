@@ -15,7 +15,8 @@ table can replace them by parent:
   localnet port the 41 drops of localport and local-only traffic; for a port on
   another chassis of a datapath with a localnet port, 40 (send it to the localnet);
   for a patch port 40, 41, 64 and 65 (into the peer datapath's ingress pipeline).
-- :func:`multicast_group_flows` (parent: the Multicast_Group UUID): the fan-out of a
+- :func:`~pyovn.controller.physical_mcast.multicast_group_flows` (parent: the
+  Multicast_Group UUID, in its own module): the fan-out of a
   group to its members, tables 40 and 39 (see that function).
 - :func:`fixed_flows` (parent :data:`FIXED_PARENT`): the defaults of tables 0, 37 to
   41, 64 and 65.
@@ -38,6 +39,7 @@ get theirs from :func:`patch_port_flows`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,7 +71,6 @@ __all__ = [
     "cookie_of",
     "fixed_flows",
     "flag_load",
-    "multicast_group_flows",
     "patch_peer",
     "patch_port_flows",
     "port_binding_flows",
@@ -164,15 +165,26 @@ def zone_ids(pb: Row, ct_zones: Mapping[str, int]) -> ZoneIds:
                    ct_zones.get(nat_zone_key(dp, "snat"), 0))
 
 
+# The same matches and register loads come back every time a port or group is
+# computed again (a group's fan-out has two actions per member); they are immutable,
+# so the common ones are built once and shared. Bounded: about one entry per port.
+_CACHE_SIZE = 4096
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _load(field: str, value: int) -> SetField:
+    return SetField(field, value)
+
+
 def zone_loads(zones: ZoneIds) -> list[Action]:
     """Load the nonzero zones into reg13 (ct), reg11 (dnat), reg12 (snat)."""
     out: list[Action] = []
     if zones.ct:
-        out.append(SetField(MFF_LOG_CT_ZONE, zones.ct))
+        out.append(_load(MFF_LOG_CT_ZONE, zones.ct))
     if zones.dnat:
-        out.append(SetField(MFF_LOG_DNAT_ZONE, zones.dnat))
+        out.append(_load(MFF_LOG_DNAT_ZONE, zones.dnat))
     if zones.snat:
-        out.append(SetField(MFF_LOG_SNAT_ZONE, zones.snat))
+        out.append(_load(MFF_LOG_SNAT_ZONE, zones.snat))
     return out
 
 
@@ -185,14 +197,25 @@ def _bit(flag: Mlf) -> int:
     return 1 << int(flag)
 
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _outport_match_of(dp_key: int, port_key: int) -> Match:
+    return Match(metadata=dp_key, reg15=port_key)
+
+
 def _outport_match(dp_key: int, port_key: int, **extra: Any) -> Match:
+    if not extra:
+        return _outport_match_of(dp_key, port_key)
     return Match(metadata=dp_key, reg15=port_key, **extra)
 
 
-def _save_inport_actions() -> list[Action]:
-    # Hair-pinning needs in_port cleared, or OpenFlow drops output to the input port.
-    return [StackPush("in_port"), SetField("in_port", OFPP_NONE_16),
-            Resubmit(table=T_LOG_TO_PHY), StackPop("in_port")]
+# Hair-pinning needs in_port cleared, or OpenFlow drops output to the input port.
+_SAVE_INPORT_ACTIONS: tuple[Action, ...] = (
+    StackPush("in_port"), SetField("in_port", OFPP_NONE_16), Resubmit(table=T_LOG_TO_PHY),
+    StackPop("in_port"))
+
+
+def _save_inport_actions() -> tuple[Action, ...]:
+    return _SAVE_INPORT_ACTIONS
 
 
 def _local_common_flows(pb: Row, dp_key: int, zones: ZoneIds,
@@ -412,88 +435,3 @@ def fixed_flows() -> list[Flow]:
 
 
 # -- multicast groups --------------------------------------------------------------
-
-
-def _output_to(port_key: int) -> list[Action]:
-    return [SetField(MFF_LOG_OUTPORT, port_key), Resubmit(table=T_CHECK_LOOPBACK)]
-
-
-def multicast_group_flows(mc: Row, ctx: PhysicalContext) -> list[Flow]:
-    """The flows of Multicast_Group ``mc`` (parent: ``mc.uuid``); empty unless its
-    datapath is local. Members are looked up in ``ctx.port_bindings_by_uuid``.
-
-    As 23.03's ``consider_mc_group``, up to two flows matching the datapath and
-    ``reg15`` = the group's key: table 40 loads, member by member in UUID order, the
-    member's zone (if it has one) and, for a member delivered here (a VIF or
-    container bound to this chassis, a localnet port with its patch port), outputs to
-    it through table 41, then restores reg15; it exists as soon as any action was
-    added. Table 39 outputs to localports (present on every chassis), restores reg15,
-    copies to the remote chassis (tunnels: the seam is ``_fanout``) and, if there
-    were local copies too, resubmits to 40. 23.03 does not split long action lists.
-    """
-    ld = ctx.local_datapaths.get(mc["datapath"])
-    if ld is None:
-        return []
-    rows = ctx.port_bindings_by_uuid
-    members = [rows[u] for u in sorted(mc["ports"]) if u in rows]
-    return _group_flows(mc, ctx, ld.tunnel_key, ld.localnet_port is not None, members)
-
-
-def _group_flows(mc: Row, ctx: PhysicalContext, dp_key: int, has_localnet: bool,
-                 members: list[Row]) -> list[Flow]:
-    local: list[Action] = []
-    remote: list[Action] = []
-    remote_ports = False
-    remote_chassis: set[str] = set()
-    for pb in members:
-        if pb["datapath"] != mc["datapath"]:
-            continue  # 23.03 warns about such a group and skips the port
-        kind, lport = pb["type"], pb["logical_port"]
-        zone = ctx.ct_zones.get(lport, 0)
-        if zone:
-            local.append(SetField(MFF_LOG_CT_ZONE, zone))
-        bound_lport = pb["parent_port"] or lport
-        if kind == "patch":
-            # A router port: delivered once, by the chassis the packet entered on.
-            remote_ports = True
-            remote.extend(_output_to(pb["tunnel_key"]))
-        elif kind == "remote":
-            if pb["chassis"] is not None:
-                remote_ports = True
-                # Tunnel to the remote availability zone's gateway: the tunnels seam.
-                remote.append(SetField(MFF_LOG_OUTPORT, pb["tunnel_key"]))
-        elif kind == "localport":
-            remote_ports = True
-            remote.extend(_output_to(pb["tunnel_key"]))
-        elif (ctx.chassis.uuid is not None and pb["chassis"] == ctx.chassis.uuid
-              and (bound_lport in ctx.local_lports or kind == "l3gateway")
-              ) or lport in ctx.patch_ofports:
-            # Bound here (through its own interface or its parent's), or a localnet.
-            local.extend(_output_to(pb["tunnel_key"]))
-        elif kind == "chassisredirect":
-            continue  # routers: out of scope
-        elif not has_localnet and pb["chassis"] is not None:
-            # Through the localnet port when there is one, else by tunnel.
-            remote_chassis.add(pb["chassis"])
-
-    key, cookie = mc["tunnel_key"], cookie_of(mc.uuid)
-    match = Match(metadata=dp_key, reg15=key)
-    flows: list[Flow] = []
-    if local:
-        flows.append(Flow(T_LOCAL_OUTPUT, 100, match,
-                          [*local, SetField(MFF_LOG_OUTPORT, key)], cookie))
-    tunnel_actions = _fanout(remote_chassis, ctx)
-    if remote_ports or tunnel_actions:
-        actions = list(remote)
-        actions.append(SetField(MFF_LOG_OUTPORT, key))
-        actions.extend(tunnel_actions)
-        if local:
-            actions.append(Resubmit(table=T_LOCAL_OUTPUT))
-        flows.append(Flow(T_REMOTE_OUTPUT, 100, match, actions, cookie))
-    return flows
-
-
-def _fanout(remote_chassis: set[str], ctx: PhysicalContext) -> list[Action]:
-    """Encapsulate and output to each remote chassis: the tunnels seam (no tunnels yet,
-    so no copies, as 23.03 without a tunnel to those chassis)."""
-    return []

@@ -15,7 +15,13 @@ incrementally by recomputing the parents it can affect:
 - ``ct_zones``: the ports whose zone changed (and their groups); all ports of a
   datapath whose NAT zone changed, and their patch peers.
 - SB tables: the changed rows; for a Port_Binding also its containers, its patch
-  peer, the groups and MAC bindings of its datapath.
+  peer, the groups and MAC bindings of its datapath. A Port_Binding modification that
+  leaves every column the flows read (:data:`PB_FLOW_COLUMNS`) alone, such as ``up``
+  set after a claim, changes no flow and is skipped.
+
+Within one run every handler sees the same inputs, so a row that two handlers ask for
+(a port whose claim changed in ``runtime_data`` and whose row changed in the SB) is
+computed once.
 
 A change of this chassis's identity recomputes everything.
 """
@@ -30,7 +36,6 @@ from pyovn.controller.physical import (
     FIXED_PARENT,
     PhysicalContext,
     fixed_flows,
-    multicast_group_flows,
     port_binding_flows,
 )
 from pyovn.controller.physical_lookups import (
@@ -39,6 +44,7 @@ from pyovn.controller.physical_lookups import (
     port_security_flows,
     static_mac_binding_flows,
 )
+from pyovn.controller.physical_mcast import multicast_group_flows
 from pyovn.controller.runtime_data import CtZonesData, RuntimeData
 from pyovn.engine import HandlerResult, Node
 from pyovn.engine.ovsdb_input import TableInput
@@ -46,7 +52,18 @@ from pyovn.openflow import Flow
 from pyovn.ovsdb import Index, Row
 from pyovn.ovsdb.values import is_uuid
 
-__all__ = ["PhysicalFlows", "PhysicalFlowsNode"]
+__all__ = ["PB_FLOW_COLUMNS", "PhysicalFlows", "PhysicalFlowsNode"]
+
+#: The Port_Binding columns the physical flows (of a port, of the groups it is in, of
+#: its neighbours) depend on; ``can_bind`` reads requested_chassis and options.
+PB_FLOW_COLUMNS = ("logical_port", "datapath", "type", "tunnel_key", "parent_port", "tag",
+                   "options", "chassis", "additional_chassis", "requested_chassis",
+                   "port_security")
+
+
+def flows_may_differ(old: Row, new: Row) -> bool:
+    """Whether two versions of a Port_Binding can give different physical flows."""
+    return any(old.get(c) != new.get(c) for c in PB_FLOW_COLUMNS)
 
 
 @dataclass
@@ -100,6 +117,8 @@ class PhysicalFlowsNode(Node[PhysicalFlows]):
         self.pb, self.mc = sb_port_binding, sb_multicast_group
         self.mb, self.smb, self.fdb = sb_mac_binding, sb_static_mac_binding, sb_fdb
         self._chassis: object = None
+        # (table attribute, row UUID) computed in this run (see the module docstring).
+        self._done: set[tuple[str, str]] = set()
         # Parent → (kind of row, datapath UUID), for the parents that have flows.
         self._owner: dict[str, tuple[str, str]] = {}
         self.add_input(runtime_data, self._runtime_handler)
@@ -112,6 +131,7 @@ class PhysicalFlowsNode(Node[PhysicalFlows]):
     def clear_tracked_data(self) -> None:
         """No parent changed yet in this run."""
         self.data.changed = set()
+        self._done = set()
 
     # -- lookups ------------------------------------------------------------------------
 
@@ -181,8 +201,12 @@ class PhysicalFlowsNode(Node[PhysicalFlows]):
         if ctx is None or ctx.chassis != self._chassis:
             return HandlerResult.UNHANDLED
         before = len(self.data.changed)
+        done = self._done
         for attr, table in self._tables().items():
             for uuid in getattr(todo, attr):
+                if (attr, uuid) in done:
+                    continue
+                done.add((attr, uuid))
                 row = table.rows.get(uuid)
                 if row is None:
                     self._set(uuid, attr, None, [])
@@ -285,7 +309,8 @@ class PhysicalFlowsNode(Node[PhysicalFlows]):
         todo = _Todo()
         rows = [*changes.inserted.values(), *changes.deleted.values()]
         for old, new in changes.modified.values():
-            rows += (old, new)
+            if flows_may_differ(old, new):
+                rows += (old, new)
         for pb in rows:
             todo.pbs.add(pb.uuid)
             self._add_peer(todo, pb)  # also when pb is gone: the peer loses its flows

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import contextlib
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -193,16 +194,18 @@ class ParseCache:
     are parsed once.  A match that names no address set or port group depends on its
     text, the actions' prerequisites and the symbol table only, so its annotated
     expression is kept; one that names some is parsed each time (its members live in
-    the caller's look-ups).  Only successes are kept; when ``max_entries`` is reached
-    the cache starts over.
+    the caller's look-ups).  Only successes are kept, the ``max_entries`` most recently
+    used of each kind: what repeats (``next;``, an lflow's datapaths one after the
+    other) stays, while the parse of every other lflow, only useful if that lflow is
+    translated again, does not cost memory for as long as the lflow lives.
     """
 
     __slots__ = ("_actions", "_matches", "hits", "max_entries", "misses")
 
-    def __init__(self, max_entries: int = 200_000) -> None:
+    def __init__(self, max_entries: int = 1024) -> None:
         self.max_entries = max_entries
-        self._actions: dict[tuple[object, ...], ParsedActions] = {}
-        self._matches: dict[tuple[object, ...], Expr] = {}
+        self._actions: OrderedDict[tuple[object, ...], ParsedActions] = OrderedDict()
+        self._matches: OrderedDict[tuple[object, ...], Expr] = OrderedDict()
         self.hits = self.misses = 0
 
     def actions(self, key: tuple[object, ...], parse: Callable[[], ParsedActions]
@@ -211,6 +214,7 @@ class ParseCache:
         found = self._actions.get(key)
         if found is not None:
             self.hits += 1
+            self._actions.move_to_end(key)
             return found
         self.misses += 1
         parsed = parse()
@@ -222,6 +226,7 @@ class ParseCache:
         found = self._matches.get(key)
         if found is not None:
             self.hits += 1
+            self._matches.move_to_end(key)
         return found
 
     def keep_match(self, key: tuple[object, ...], expr: Expr) -> None:
@@ -229,11 +234,11 @@ class ParseCache:
         self.misses += 1
         self._keep(self._matches, key, expr)
 
-    def _keep(self, table: dict[tuple[object, ...], Any], key: tuple[object, ...],
+    def _keep(self, table: OrderedDict[tuple[object, ...], Any], key: tuple[object, ...],
               value: object) -> None:
-        if len(table) >= self.max_entries:
-            table.clear()
         table[key] = value
+        if len(table) > self.max_entries:
+            table.popitem(last=False)
 
     def clear(self) -> None:
         """Forget every parse (what they depend on changed)."""

@@ -1,10 +1,15 @@
 """The canonical :class:`Flow` and OpenFlow 1.5 instruction encoding.
 
 A flow is ``(table_id, priority, match, actions, cookie)``; it is immutable and
-hashable, and it encodes its match and instructions once and keeps the bytes, so
-re-sending a desired flow (after a reconnect, in a bundle) costs one ``struct``
-call for the flow_mod header.  Decoding a flow-stats entry builds the same
-canonical object, so "installed" and "desired" compare with ``==``.
+hashable.  Decoding a flow-stats entry builds the same canonical object, so
+"installed" and "desired" compare with ``==``.
+
+A controller holds each of its flows twice (desired and installed), some 10,000 per
+1,000 ports, so a flow is kept small: its match caches its own encoding (matches are
+shared by the desired flow, its installed copy and flows of other tables), the
+instructions are encoded when a flow_mod is sent (each flow is sent about once: a
+re-send is a new installed copy), the hash is computed when first asked for, and
+equal actions are one shared object (:func:`intern_actions`).
 """
 
 from __future__ import annotations
@@ -46,19 +51,21 @@ class RawInstruction(Action):
         return f"instruction({self.data.hex()})"
 
 
+_TAIL_INSTRUCTIONS = (GotoTable, RawInstruction)
+_APPLY_HEADER = struct.Struct("!HH4x")
+
+
 def encode_instructions(actions: tuple[Action, ...]) -> bytes:
     """Instructions for ``actions``: one apply-actions (none if the list is empty,
     i.e. drop), then goto_table and raw instructions, as Open vSwitch orders them."""
-    apply = b""
-    tail = b""
+    apply: list[bytes] = []
+    tail: list[bytes] = []
     for action in actions:
-        if isinstance(action, GotoTable | RawInstruction):
-            tail += action.encode()
-        else:
-            apply += action.encode()
-    if apply:
-        apply = struct.pack("!HH4x", OFPIT_APPLY_ACTIONS, 8 + len(apply)) + apply
-    return apply + tail
+        (tail if isinstance(action, _TAIL_INSTRUCTIONS) else apply).append(action.encode())
+    body = b"".join(apply)
+    if body:
+        body = _APPLY_HEADER.pack(OFPIT_APPLY_ACTIONS, 8 + len(body)) + body
+    return body + b"".join(tail) if tail else body
 
 
 # A flow dump repeats the same few action lists thousands of times (resubmit(,N),
@@ -99,6 +106,23 @@ def _decode_instructions(buf: Buf, pos: int, end: int) -> tuple[Action, ...]:
     return tuple(actions + tail)
 
 
+# Actions by themselves: the same few thousand (resubmit(,N), loads of port keys and
+# zones) make up most of every table.  Bounded; a miss only costs sharing.
+_INTERNED: dict[Action, Action] = {}
+_INTERN_LIMIT = 65536
+
+
+def intern_actions(actions: tuple[Action, ...]) -> tuple[Action, ...]:
+    """``actions`` with each action replaced by the equal one seen before, if any."""
+    table = _INTERNED
+    if len(table) >= _INTERN_LIMIT:
+        table.clear()
+    try:
+        return tuple([table.setdefault(a, a) for a in actions])
+    except TypeError:  # an action with an unhashable part: keep it as it is
+        return actions
+
+
 class Flow:
     """A canonical OpenFlow flow: table, priority, match, actions and cookie.
 
@@ -106,15 +130,14 @@ class Flow:
     :attr:`key` is the part OpenFlow itself uses to identify a flow.
     """
 
-    __slots__ = ("_body", "_hash", "actions", "cookie", "match", "priority", "table_id")
+    __slots__ = ("_hash", "actions", "cookie", "match", "priority", "table_id")
 
     table_id: int
     priority: int
     match: Match
     actions: tuple[Action, ...]
     cookie: int
-    _hash: int
-    _body: bytes | None
+    _hash: int | None
 
     def __init__(self, table_id: int, priority: int = OFP_DEFAULT_PRIORITY,
                  match: Match | None = None, actions: Iterable[Action] = (),
@@ -134,10 +157,9 @@ class Flow:
         setter(self, "table_id", table_id)
         setter(self, "priority", priority)
         setter(self, "match", match)
-        setter(self, "actions", actions)
+        setter(self, "actions", intern_actions(actions))
         setter(self, "cookie", cookie)
-        setter(self, "_hash", hash((table_id, priority, match, actions, cookie)))
-        setter(self, "_body", None)
+        setter(self, "_hash", None)
 
     @classmethod
     def from_switch(cls, table_id: int, priority: int, match: Match,
@@ -150,22 +172,29 @@ class Flow:
         setter(flow, "match", match)
         setter(flow, "actions", actions)
         setter(flow, "cookie", cookie)
-        setter(flow, "_hash", hash((table_id, priority, match, actions, cookie)))
-        setter(flow, "_body", None)
+        setter(flow, "_hash", None)
         return flow
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Flow is immutable")
 
     def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
         if not isinstance(other, Flow):
             return NotImplemented
-        return (self._hash == other._hash and self.table_id == other.table_id
-                and self.priority == other.priority and self.cookie == other.cookie
-                and self.match == other.match and self.actions == other.actions)
+        if self._hash is not None and other._hash is not None and self._hash != other._hash:
+            return False
+        return (self.table_id == other.table_id and self.priority == other.priority
+                and self.cookie == other.cookie and self.match == other.match
+                and self.actions == other.actions)
 
     def __hash__(self) -> int:
-        return self._hash
+        found = self._hash
+        if found is None:
+            found = hash((self.table_id, self.priority, self.match, self.actions, self.cookie))
+            object.__setattr__(self, "_hash", found)
+        return found
 
     @property
     def key(self) -> tuple[int, int, Match]:
@@ -184,12 +213,9 @@ class Flow:
         return Flow(**parts)  # type: ignore[arg-type]
 
     def body(self) -> bytes:
-        """Match plus instructions, the part of a flow_mod that is encoded once."""
-        body = self._body
-        if body is None:
-            body = self.match.encode() + encode_instructions(self.actions)
-            object.__setattr__(self, "_body", body)
-        return body
+        """Match plus instructions: a flow_mod after its header (the match's bytes are
+        cached by the match, the instructions encoded now)."""
+        return self.match.encode() + encode_instructions(self.actions)
 
     def __repr__(self) -> str:
         return f"Flow({self})"

@@ -108,6 +108,20 @@ def _check_prereqs(entries: tuple[Entry, ...]) -> None:
             raise OpenFlowEncodeError(f"match field {name} requires {_PREREQ_TEXT[prereq]}")
 
 
+# A chassis's matches repeat the same few thousand (field, value, mask) entries
+# (metadata=dp, reg15=port, eth_type…) tens of thousands of times; they are immutable,
+# so equal ones are shared.  Bounded; a miss only costs sharing.
+_ENTRIES: dict[Entry, Entry] = {}
+_ENTRIES_LIMIT = 65536
+
+
+def _intern_entries(entries: tuple[Entry, ...]) -> tuple[Entry, ...]:
+    table = _ENTRIES
+    if len(table) >= _ENTRIES_LIMIT:
+        table.clear()
+    return tuple([table.setdefault(e, e) for e in entries])
+
+
 class Match:
     """A canonical OpenFlow match (immutable, hashable, cheap to compare).
 
@@ -147,7 +161,7 @@ class Match:
 
     def _init(self, entries: tuple[Entry, ...]) -> None:
         setter = object.__setattr__
-        setter(self, "_entries", entries)
+        setter(self, "_entries", _intern_entries(entries))
         setter(self, "_hash", hash(entries))
         setter(self, "_wire", None)
 

@@ -38,7 +38,7 @@ class FlowMod(Message):
 
     Use the constructors :meth:`add`, :meth:`modify_strict`, :meth:`delete_strict`
     and :meth:`delete`.  ``table_id`` overrides the flow's table (only deletes may
-    use ``OFPTT_ALL``).  Encoding reuses the flow's cached match+instructions bytes.
+    use ``OFPTT_ALL``).  Encoding reuses the match's cached bytes.
     """
 
     msg_type: ClassVar[int] = OFPT.FLOW_MOD

@@ -28,7 +28,7 @@ from pyovn.ovsdb.framing import Framer
 from pyovn.ovsdb.index import Index
 from pyovn.ovsdb.ops import Comment, Delete, Insert, Mutate, Op, Update, Verify, Wait
 from pyovn.ovsdb.replica import Replica, Table
-from pyovn.ovsdb.rows import Row, TableChanges
+from pyovn.ovsdb.rows import Row, TableChanges, columns_getter
 from pyovn.ovsdb.schema import ColumnType, Form, Schema, TableSchema
 from pyovn.ovsdb.transaction import Transaction, TxnStatus
 from pyovn.ovsdb.values import NamedUuid
@@ -62,4 +62,5 @@ __all__ = [
     "Update",
     "Verify",
     "Wait",
+    "columns_getter",
 ]

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-__all__ = ["ChangeTracker", "Row", "TableChanges", "make_row_class"]
+__all__ = ["ChangeTracker", "Row", "TableChanges", "columns_getter", "make_row_class"]
 
 
 class Row:
@@ -140,6 +140,28 @@ def make_row_class(table: str, columns: Sequence[str]) -> type[Row]:
         "__module__": __name__,
     }
     return type(f"{table}Row", (Row,), namespace)
+
+
+_GETTERS: dict[tuple[type[Row], tuple[str, ...]], Callable[[Row], tuple[Any, ...]]] = {}
+
+
+def columns_getter(row_class: type[Row], columns: tuple[str, ...]
+                   ) -> Callable[[Row], tuple[Any, ...]]:
+    """A reader of several columns of rows of ``row_class`` at once, as a tuple: one C
+    call instead of one ``row[column]`` each, for loops over thousands of rows.
+    Raises KeyError for a column the class does not have."""
+    getter = _GETTERS.get((row_class, columns))
+    if getter is None:
+        slots = [row_class._slot_of[c] for c in columns]
+        if len(slots) == 1:
+            one = operator.attrgetter(slots[0])
+
+            def getter(row: Row) -> tuple[Any, ...]:
+                return (one(row),)
+        else:
+            getter = operator.attrgetter(*slots)
+        _GETTERS[(row_class, columns)] = getter
+    return getter
 
 
 def _copy_row(row: Row) -> Row:

@@ -5,13 +5,17 @@ optional → atom or None, set → sorted tuple of atoms, map → dict. Atoms ar
 float and bool; a UUID (row reference) is its string.
 
 Decoders run once per column per row on the load path, so each is a small closure
-chosen once per column type rather than a generic walk over the type.
+chosen once per column type rather than a generic walk over the type. Row references
+and map keys repeat across rows (every Port_Binding of a switch names its datapath,
+every Logical_Flow has the same ``external_ids`` keys), and the JSON decoder makes a
+new string for each occurrence: they are interned, so each is held once.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
+from sys import intern
 from typing import Any
 
 from pyovn.ovsdb.errors import OvsdbValueError
@@ -54,7 +58,7 @@ class NamedUuid(str):
 # --- JSON → Python -------------------------------------------------------------------
 
 def _uuid_atom(j: Any) -> str:
-    return j[1]  # type: ignore[no-any-return]
+    return intern(j[1])
 
 
 def identity(j: Any) -> Any:
@@ -79,6 +83,11 @@ def decoder(ctype: ColumnType) -> Decoder:
     if form is Form.MAP:
         val = _atom_decoder(ctype.value or "string")
         if key is identity and val is identity:
+            if ctype.key == "string":
+                def dec_map_str(j: Any) -> Any:
+                    return {intern(k): v for k, v in j[1]}
+                return dec_map_str
+
             def dec_map_plain(j: Any) -> Any:
                 return dict(j[1])
             return dec_map_plain
@@ -90,8 +99,8 @@ def decoder(ctype: ColumnType) -> Decoder:
         if ctype.key == "uuid":
             def dec_opt_uuid(j: Any) -> Any:
                 if j[0] == "uuid":
-                    return j[1]
-                return j[1][0][1] if j[1] else None
+                    return intern(j[1])
+                return intern(j[1][0][1]) if j[1] else None
             return dec_opt_uuid
 
         def dec_opt(j: Any) -> Any:
@@ -102,8 +111,8 @@ def decoder(ctype: ColumnType) -> Decoder:
     if ctype.key == "uuid":
         def dec_set_uuid(j: Any) -> Any:
             if j[0] == "uuid":
-                return (j[1],)
-            return tuple(sorted([a[1] for a in j[1]]))
+                return (intern(j[1]),)
+            return tuple(sorted([intern(a[1]) for a in j[1]]))
         return dec_set_uuid
 
     def dec_set(j: Any) -> Any:
