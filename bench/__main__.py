@@ -9,6 +9,7 @@ JSON, and records the machine, versions and date beside them in ``machine.json``
     ./dev bench --out DIR           # results elsewhere (default: bench/results/latest)
     ./dev bench --only system --sizes 1000,2000,5000,10000   # full stacks, scaled up
     ./dev bench --only system --size 5000                    # that size only
+    ./dev bench --only restarts --sizes 2000,5000            # restart outages, scaled up
 """
 
 from __future__ import annotations
@@ -25,15 +26,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-#: Benchmarks, in the order they run. Restart scenarios (controller SIGTERM / kill -9,
-#: ovs-vswitchd restart under ``ping -i 0.01``, from pyovn.sandbox.outage) belong after
-#: "system" as their own module, building their sandboxes with
-#: bench.system_scale.stack_sandbox and populate so both run the same scenario.
-BENCHMARKS = ("ovsdb_load", "openflow_encode", "northd_scale", "lflow_translate", "system")
+#: Benchmarks, in the order they run. "restarts" (controller SIGTERM / kill -9 and
+#: ovs-vswitchd restarts under ``ping -i 0.01``) builds its sandboxes as "system" does.
+BENCHMARKS = ("ovsdb_load", "openflow_encode", "northd_scale", "lflow_translate", "system",
+              "restarts")
 #: Benchmark name → module in this folder, where they differ.
 MODULES = {"system": "system_scale"}
 #: Benchmarks that take ``--sizes`` (port counts), which ``--sizes`` / ``--size`` set.
-SIZED = frozenset({"system"})
+SIZED = frozenset({"system", "restarts"})
 
 
 def _version(argv: list[str]) -> str:
