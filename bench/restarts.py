@@ -87,17 +87,17 @@ def _ports_up(box: Sandbox) -> int:
     return len(out.split())
 
 
-def _wait_flows_settled(box: Sandbox, timeout: float = 300.0) -> int:
-    """Wait until br-int's flow count stays the same over a second; return it."""
+def _wait_flows_settled(box: Sandbox, timeout: float = 300.0, reads: int = 4) -> int:
+    """Wait until br-int's flow count is the same ``reads`` times in a row, a second
+    apart; return it. (A loaded controller may pause over a second between batches.)"""
     deadline = time.monotonic() + timeout
-    last = -1
+    counts: list[int] = []
     while time.monotonic() < deadline:
-        count = system_scale.openflow_flows(box)
-        if count == last:
-            return count
-        last = count
+        counts = [*counts[-(reads - 1):], system_scale.openflow_flows(box)]
+        if len(counts) == reads and len(set(counts)) == 1:
+            return counts[0]
         time.sleep(1.0)
-    raise SandboxError(f"br-int's flows still changing after {timeout:g} s")
+    raise SandboxError(f"br-int's flows still changing after {timeout:g} s: {counts}")
 
 
 def prepare(box: Sandbox, stack: Stack, ports: int) -> Chassis:
