@@ -16,9 +16,10 @@ DESIGN.md section 5's resource → lflow index, in the form ovn-controller's
   resource later re-translates the flow that named it.
 - :class:`DepIndex` keeps both directions: an lflow's dependencies with their
   values, and the lflows that read each resource.  A change to a resource
-  re-translates ``readers(key)``; a recompute reuses an lflow's flows when its row,
+  re-translates the readers that got another value than it holds now
+  (:meth:`DepIndex.stale_readers`); a recompute reuses an lflow's flows when its row,
   datapaths and every recorded value are unchanged (:meth:`DepIndex.still_valid`),
-  which is ovn-controller's lflow cache without its memory limit.
+  which is ovn-controller's lflow cache (bounded by the lflows, not by a size).
 """
 
 from __future__ import annotations
@@ -137,13 +138,6 @@ class DepIndex:
             if not readers:
                 del self._readers[key]
 
-    def readers(self, keys: Iterable[DepKey]) -> set[str]:
-        """The lflows whose translation read any of ``keys``."""
-        out: set[str] = set()
-        for key in keys:
-            out |= self._readers.get(key, set())
-        return out
-
     def stale_readers(self, keys: Iterable[DepKey], resources: Resources) -> set[str]:
         """The lflows that read any of ``keys`` and got a value ``resources`` no longer hold."""
         out: set[str] = set()
@@ -158,11 +152,6 @@ class DepIndex:
     def still_valid(self, lflow: str, resources: Resources) -> bool:
         """Whether every value ``lflow`` read is still what ``resources`` hold."""
         return all(resources.value(k) == v for k, v in self._deps.get(lflow, {}).items())
-
-    def clear(self) -> None:
-        """Forget every lflow."""
-        self._deps.clear()
-        self._readers.clear()
 
     def __len__(self) -> int:
         return len(self._readers)
