@@ -31,7 +31,7 @@ from pyovn.sandbox.sandbox import Sandbox, SandboxConfig, Stack
 
 SWITCHES = 10
 SB_WATCHED = ("Logical_Flow", "Logical_DP_Group", "Port_Binding", "Datapath_Binding",
-              "Multicast_Group", "Address_Set", "Port_Group")
+              "Multicast_Group", "Address_Set", "Port_Group", "SB_Global")
 
 
 def _bulk_commands(ports: int) -> list[str]:
@@ -70,11 +70,21 @@ class SbWatcher:
         """Rows inserted / modified / deleted since the previous call."""
         self.client.run()
         totals = {"inserted": 0, "modified": 0, "deleted": 0}
-        for changes in self.client.take_changes().values():
+        for table, changes in self.client.take_changes().items():
+            if table == "SB_Global":  # nb_cfg, written for every --wait=sb by both
+                continue
             totals["inserted"] += len(changes.inserted)
             totals["modified"] += len(changes.modified)
             totals["deleted"] += len(changes.deleted)
         return totals
+
+    def catch_up(self, nb_cfg: int, timeout: float = 60.0) -> None:
+        """Read updates until this client has seen SB_Global.nb_cfg reach ``nb_cfg``
+        (what ``--wait=sb`` waited for): one run() may hold only part of a large update."""
+        def seen() -> bool:
+            row = next(iter(self.client.tables["SB_Global"].rows.values()), None)
+            return row is not None and row["nb_cfg"] >= nb_cfg
+        self.client.run_until(seen, timeout=timeout)
 
     def rows(self, table: str) -> int:
         """Rows of ``table`` now."""
@@ -106,7 +116,10 @@ def _measure(sb: Sandbox, ports: int, repeat: int) -> dict[str, Any]:
     # One transaction for the whole Northbound, timed until the Southbound has it all.
     result["bulk_wait_sb_s"] = _timed(
         lambda: sb.nbctl("--wait=sb", *_bulk_commands(ports), timeout=600))
-    watcher.client.run_until(lambda: watcher.client.synced, timeout=60)
+    def nb_cfg() -> int:
+        return int(sb.nbctl("get", "NB_Global", ".", "nb_cfg").strip())
+
+    watcher.catch_up(nb_cfg())
     result["lflows"] = watcher.rows("Logical_Flow")
     result["dp_groups"] = watcher.rows("Logical_DP_Group")
     watcher.count()
@@ -116,12 +129,13 @@ def _measure(sb: Sandbox, ports: int, repeat: int) -> dict[str, Any]:
 
     sb.nbctl("--wait=sb", "acl-add", "sw0", "to-lport", "900", "ip4", "allow-related")
     sb.nbctl("--wait=sb", "create", "Address_Set", "name=bench_as", "addresses=10.99.0.1")
+    watcher.catch_up(nb_cfg())
     watcher.count()
     steps: dict[str, tuple[list[float], list[dict[str, int]]]] = {}
 
     def step(name: str, *args: str) -> None:
         elapsed = _timed(lambda: sb.nbctl("--wait=sb", *args))
-        time.sleep(0.05)
+        watcher.catch_up(nb_cfg())
         steps.setdefault(name, ([], []))[0].append(elapsed)
         steps[name][1].append(watcher.count())
 
