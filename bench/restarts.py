@@ -32,7 +32,6 @@ import json
 import os
 import signal
 import time
-import traceback
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -280,18 +279,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(prog="python -m bench.restarts",
                                  description=(__doc__ or "").split("\n\n")[0])
-    ap.add_argument("--sizes", type=system_scale.parse_sizes, default=[],
-                    help="comma-separated port counts (default: "
-                    + ",".join(map(str, DEFAULT_SIZES)) + ")")
-    ap.add_argument("--size", type=int, action="append", default=[],
-                    help="a port count (repeatable; with --sizes, all of them)")
+    system_scale.add_size_args(ap, DEFAULT_SIZES)
     ap.add_argument("--repeat", type=int, default=3,
                     help="clean attempts per scenario, whose median is reported")
     ap.add_argument("--stacks", default="ovn,pyovn")
     ap.add_argument("--scenarios", default=",".join(restarts_report.SCENARIO_KEYS))
     ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
-    sizes = sorted(set(args.sizes) | set(args.size)) or list(DEFAULT_SIZES)
+    sizes = system_scale.chosen_sizes(args, DEFAULT_SIZES)
     stacks = args.stacks.split(",")
     scenarios = args.scenarios.split(",")
     for name in stacks:
@@ -306,25 +301,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     results: dict[str, Any] = {"repeat": args.repeat, "sizes": sizes,
                                "machine": machine_facts(), "runs": {}}
-    failed = False
-    for n in sizes:
-        for name in stacks:
-            print(f"-- {name}: {n} ports", flush=True)
-            try:
-                figures = run_stack(system_scale.STACKS[name], n, args.repeat, scenarios)
-            except Exception as exc:  # the other runs still count
-                traceback.print_exc()
-                figures = {"ports": n, "error": f"{type(exc).__name__}: {exc}"}
-                failed = True
-            else:
-                print(f"   setup {figures['setup_s']:.0f} s, run {figures['elapsed_s']:.0f} s",
-                      flush=True)
-            results["runs"].setdefault(str(n), {})[name] = figures
-            results["elapsed_s"] = time.monotonic() - started
-            if args.out is not None:
-                # Written after every run, so a long --sizes run keeps what it measured.
-                args.out.mkdir(parents=True, exist_ok=True)
-                (args.out / "restarts.json").write_text(json.dumps(results, indent=2) + "\n")
+    failed = system_scale.run_all(
+        results, sizes, stacks,
+        lambda name, n: run_stack(system_scale.STACKS[name], n, args.repeat, scenarios),
+        lambda f: f"setup {f['setup_s']:.0f} s, run {f['elapsed_s']:.0f} s",
+        args.out / "restarts.json" if args.out is not None else None)
     print(restarts_report.markdown(results))
     print(f"restarts: {time.monotonic() - started:.0f} s in all", flush=True)
     if args.out is not None:

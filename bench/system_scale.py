@@ -351,6 +351,47 @@ def parse_sizes(text: str) -> list[int]:
     return sizes
 
 
+def add_size_args(ap: argparse.ArgumentParser, default: Sequence[int]) -> None:
+    """``--sizes`` and ``--size``, as every sized benchmark takes them."""
+    ap.add_argument("--sizes", type=parse_sizes, default=[],
+                    help="comma-separated port counts (default: "
+                    + ",".join(map(str, default)) + ")")
+    ap.add_argument("--size", type=int, action="append", default=[],
+                    help="a port count (repeatable; with --sizes, all of them)")
+
+
+def chosen_sizes(args: argparse.Namespace, default: Sequence[int]) -> list[int]:
+    """The sizes ``--sizes`` and ``--size`` asked for, else ``default``."""
+    return sorted(set(args.sizes) | set(args.size)) or list(default)
+
+
+def run_all(results: dict[str, Any], sizes: Sequence[int], stacks: Sequence[str],
+            run: Callable[[str, int], dict[str, Any]],
+            summary: Callable[[dict[str, Any]], str], json_out: Path | None) -> bool:
+    """``run(stack, ports)`` for every size and stack into ``results["runs"]`` (a run
+    that fails records its error; the others still count), ``json_out`` rewritten after
+    every run so that a long run keeps what it measured. True if any run failed."""
+    started = time.monotonic()
+    failed = False
+    for n in sizes:
+        for name in stacks:
+            print(f"-- {name}: {n} ports", flush=True)
+            try:
+                figures = run(name, n)
+            except Exception as exc:
+                traceback.print_exc()
+                figures = {"ports": n, "error": f"{type(exc).__name__}: {exc}"}
+                failed = True
+            else:
+                print(f"   {summary(figures)}", flush=True)
+            results["runs"].setdefault(str(n), {})[name] = figures
+            results["elapsed_s"] = time.monotonic() - started
+            if json_out is not None:
+                json_out.parent.mkdir(parents=True, exist_ok=True)
+                json_out.write_text(json.dumps(results, indent=2) + "\n")
+    return failed
+
+
 def write(results: dict[str, Any], out: Path, plots: bool) -> None:
     """``system.json``, the plots and ``system.md`` into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
@@ -365,16 +406,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(prog="python -m bench.system_scale",
                                  description=(__doc__ or "").split("\n\n")[0])
-    ap.add_argument("--sizes", type=parse_sizes, default=[],
-                    help="comma-separated port counts (default: "
-                    + ",".join(map(str, DEFAULT_SIZES)) + ")")
-    ap.add_argument("--size", type=int, action="append", default=[],
-                    help="a port count (repeatable; with --sizes, all of them)")
+    add_size_args(ap, DEFAULT_SIZES)
     ap.add_argument("--repeat", type=int, default=5, help="runs per incremental step")
     ap.add_argument("--stacks", default="ovn,pyovn")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
-    sizes = sorted(set(args.sizes) | set(args.size)) or list(DEFAULT_SIZES)
+    sizes = chosen_sizes(args, DEFAULT_SIZES)
     stacks = args.stacks.split(",")
     for name in stacks:
         if name not in STACKS:
@@ -387,24 +424,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     procs.become_subreaper()
     results: dict[str, Any] = {"switches": SWITCHES, "repeat": args.repeat, "sizes": sizes,
                                "machine": machine_facts(), "runs": {}}
-    failed = False
-    for n in sizes:
-        for name in stacks:
-            print(f"-- {name}: {n} ports", flush=True)
-            try:
-                figures = run_stack(STACKS[name], n, args.repeat)
-            except Exception as exc:  # the other runs still count
-                traceback.print_exc()
-                figures = {"ports": n, "error": f"{type(exc).__name__}: {exc}"}
-                failed = True
-            else:
-                print(f"   bulk {figures['bulk_wait_hv_s']:.2f} s, "
-                      f"run {figures['elapsed_s']:.0f} s", flush=True)
-            results["runs"].setdefault(str(n), {})[name] = figures
-            if args.out is not None:
-                # Written after every run, so a long --sizes run keeps what it measured.
-                (args.out / "system.json").parent.mkdir(parents=True, exist_ok=True)
-                (args.out / "system.json").write_text(json.dumps(results, indent=2) + "\n")
+    failed = run_all(
+        results, sizes, stacks, lambda name, n: run_stack(STACKS[name], n, args.repeat),
+        lambda f: f"bulk {f['bulk_wait_hv_s']:.2f} s, run {f['elapsed_s']:.0f} s",
+        args.out / "system.json" if args.out is not None else None)
     print(system_report.markdown(results))
     if args.out is not None:
         write(results, args.out, plots=True)
