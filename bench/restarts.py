@@ -129,7 +129,7 @@ def _ping_figures(ping: BackgroundPing) -> Figures:
     stats = ping.stop()
     return {"outage_ms": stats.max_gap_ms, "lost": stats.lost,
             "transmitted": stats.transmitted, "received": stats.received,
-            "longest_loss_run": stats.longest_loss_run}
+            "longest_loss_run": stats.longest_loss_run, "gap_end": stats.gap_end}
 
 
 def restart_controller(chassis: Chassis, how: signal.Signals) -> Figures:
@@ -186,7 +186,7 @@ def restart_switch(chassis: Chassis, restore: bool) -> Figures:
         t0 = time.monotonic()
         with vconn_debug_from_start(box) as split:
             box.restart_vswitchd(restore_flows=restore)
-        restarted = time.monotonic()
+        restarted, ready = time.monotonic(), time.time()
         sync = stack.enter_context(BackgroundSync(box))
         figures: Figures = {"restart_s": restarted - t0, "sync_s": sync.wait() - t0}
         if split.offset is None:
@@ -196,6 +196,10 @@ def restart_switch(chassis: Chassis, restore: bool) -> Figures:
         figures.update(_ping_figures(ping))
         counter.stop()
         others = links.stop()
+    if isinstance(figures["gap_end"], float):
+        # The switch's own part of the outage ends here: its socket is up (and, with
+        # the flows restored, flow-restore-wait is gone); the rest is the controller's.
+        figures["resumed_ms"] = (figures["gap_end"] - ready) * 1000
     after = flow_table(box)
     with logfile.open("rb") as log:
         log.seek(offset)

@@ -49,7 +49,10 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("group_mods", "group_mods received by ovs-vswitchd", ""),
     ("sync_s", "until `ovn-nbctl --wait=hv sync` returns (s)", "s"),
     ("restart_s", "… of which in `restart_vswitchd()` (s)", "s"),
+    ("resumed_ms", "traffic back after the new switch was ready (ms)", "ms"),
 )
+#: Figures only a switch restart has.
+SWITCH_METRICS = frozenset({"restart_s", "resumed_ms"})
 
 #: The PNG file :func:`plot` writes.
 PLOT = "restarts_outage.png"
@@ -120,7 +123,7 @@ def size_table(results: Results, size: int) -> list[str]:
         for metric, metric_label, unit in METRICS:
             a = value(results, size, "ovn", key, metric)
             b = value(results, size, "pyovn", key, metric)
-            if a is None and b is None and metric == "restart_s":
+            if a is None and b is None and metric in SWITCH_METRICS:
                 continue  # a controller restart leaves the switch alone
             lines.append(["", metric_label, cell(a, unit), cell(b, unit), ratio(b, a)])
         lines.append(["", "attempts", *(_attempts_cell(scenario(results, size, s, key))
@@ -209,6 +212,12 @@ def markdown(results: Results, plots: Sequence[str] = ()) -> str:
            "started while the controller is down, for a switch restart once the new "
            "switch runs. It says when the chassis acknowledged the configuration, not "
            "when traffic flowed again (the outage says that).",
+           "- traffic back after the new switch was ready: from the moment "
+           "`restart_vswitchd()` returned — the new switch's OpenFlow socket is up and, "
+           "with the flows restored, `flow-restore-wait` removed — to the reply that "
+           "ended the outage: the controller's part of the outage (the rest is the old "
+           "switch's exit and the new one's start-up, the same for both stacks; negative "
+           "when traffic came back before that moment was noticed).",
            "- spoilt: an attempt during which ovs-vswitchd reconfigured its bridges "
            "because of host interface events (other programs' veths), which stalls its "
            "forwarding of every userspace port; it is made again, as in "

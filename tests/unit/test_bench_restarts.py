@@ -24,7 +24,8 @@ def _stack(scale: float, flow_mods: int) -> dict[str, Any]:
     scenarios = {}
     for i, key in enumerate(SCENARIO_KEYS):
         switch = key.startswith("vswitchd")
-        extra: dict[str, Any] = {"restart_s": 4.0} if switch else {}
+        extra: dict[str, Any] = ({"restart_s": 4.0, "resumed_ms": 900 * scale} if switch
+                                 else {})
         scenarios[key] = restarts_report.summarise(
             [_attempt((i + 1) * 100 * scale, lost=int(10 * scale), flow_mods=flow_mods,
                       sync=2.0 * scale, **extra) for _ in range(3)])
@@ -85,8 +86,11 @@ def test_table_gives_both_stacks_and_the_pyovn_over_ovn_ratio_per_scenario() -> 
 def test_switch_restart_time_is_shown_only_for_switch_restarts() -> None:
     lines = restarts_report.size_table(_results(), 2000)
     assert _row(lines, "ovs-vswitchd restart", "… of which")[2:] == ["4.00", "4.00", "1.00"]
-    with pytest.raises(LookupError):
-        _row(lines, "controller SIGTERM", "… of which")
+    assert _row(lines, "ovs-vswitchd restart", "traffic back after")[2:] == [
+        "1,800", "900", "0.50"]
+    for figure in ("… of which", "traffic back after"):
+        with pytest.raises(LookupError):
+            _row(lines, "controller SIGTERM", figure)
 
 
 def test_a_stack_that_failed_shows_dashes() -> None:

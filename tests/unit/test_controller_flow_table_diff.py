@@ -169,10 +169,7 @@ def test_format_table_sorts_like_ovs_ofctl_and_annotates() -> None:
     assert text.splitlines()[1].endswith(f"actions=resubmit(,9)  # {P}")
 
 
-def test_connection_backs_off_while_the_switch_is_absent(tmp_path: Path) -> None:
-    now = [0.0]
-    conn = SwitchConnection(str(tmp_path / "br-int.mgmt"), clock=lambda: now[0],
-                            min_backoff=0.05, max_backoff=0.4)
+def _retry_delays(conn: SwitchConnection, now: list[float]) -> list[float]:
     delays = []
     for step in range(200):
         now[0] = step * 0.01
@@ -180,8 +177,26 @@ def test_connection_backs_off_while_the_switch_is_absent(tmp_path: Path) -> None
         conn.run()
         if conn._retry_at != before:
             delays.append(round(conn._retry_at - now[0], 3))
-    assert delays[:6] == [0.05, 0.1, 0.2, 0.4, 0.4, 0.4]
+    return delays
+
+
+def test_connection_retries_quickly_while_no_switch_listens(tmp_path: Path) -> None:
+    # A restarting ovs-vswitchd creates its socket late: the sooner it is seen, the
+    # shorter the outage; each try is one connect() on a path that does not exist.
+    now = [0.0]
+    conn = SwitchConnection(str(tmp_path / "br-int.mgmt"), clock=lambda: now[0],
+                            min_backoff=0.05, max_backoff=0.4)
+    assert set(_retry_delays(conn, now)) == {0.05}
     assert not conn.connected and conn.backlog == 0
+
+
+def test_connection_backs_off_after_other_failures(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    now = [0.0]
+    conn = SwitchConnection(str(tmp_path / "file" / "br-int.mgmt"), clock=lambda: now[0],
+                            min_backoff=0.05, max_backoff=0.4)  # ENOTDIR: not absent
+    assert _retry_delays(conn, now)[:6] == [0.05, 0.1, 0.2, 0.4, 0.4, 0.4]
+    assert not conn.connected
 
 
 def test_put_without_a_switch_sends_and_acknowledges_nothing(tmp_path: Path) -> None:

@@ -38,6 +38,11 @@ def test_ping_loss_in_the_middle_is_counted_as_a_run_and_a_gap() -> None:
     assert stats.missing == ((41, 70),)
     assert stats.longest_loss_run == 30
     assert stats.max_gap_ms == pytest.approx(310, abs=0.01)
+    assert stats.gap_end == pytest.approx(100.70)  # the reply to request 71
+
+
+def test_ping_with_fewer_than_two_replies_has_no_gap_end() -> None:
+    assert parse_ping(_ping([(100.0, 1)], 1), 0.01).gap_end is None
 
 
 def test_ping_requests_in_flight_at_stop_are_not_lost_but_a_dead_end_is() -> None:

@@ -31,8 +31,8 @@ The protocol (DESIGN.md sections 5 and 6):
   minutes by default) catches what the monitor missed.
 - **Flow restoration**: while Open_vSwitch ``other_config:flow-restore-wait`` is true
   (``ovs-ctl restart`` puts back the flows it saved), :meth:`Ofctrl.set_hold` keeps
-  every put back; when it is cleared, the switch is read again and only the
-  difference is sent, so a restart that restored the flows costs no flow_mod.
+  away from the switch altogether; when it is cleared, the switch is read back and only
+  the difference is sent, so a restart that restored the flows costs no flow_mod.
 - **Foreign flows** (no pyovn cookie mark, :mod:`~pyovn.controller.ofctrl_cookie`)
   at keys nothing desires are left alone and reported, unless the policy is
   :attr:`ForeignFlowPolicy.DELETE`. Flows with the mark that nothing desires are
@@ -166,17 +166,19 @@ class Ofctrl:
             or self.acked_seqno != self._put_seq)
 
     def set_hold(self, hold: bool) -> None:
-        """Send nothing while ``hold`` (flow-restore-wait); when it ends, read the
-        switch's flows again and send only what differs."""
+        """Leave the switch alone while ``hold`` (flow-restore-wait): no connection, so
+        no flow monitor update, read-back or flow_mod takes the switch's time while
+        its flows are restored (a userspace switch forwards from the same thread).
+        When it ends, connect, read the switch back and send only what differs."""
         if hold == self._hold:
             return
         self._hold = hold
         log.info("%s: flow-restore-wait %s", self.bridge,
-                 "set: holding flow updates" if hold else "cleared: re-reading the flows")
-        if not hold and self.conn.connected:
-            self._synced = False
-            self._full = True
-            self._start_readback("seed")
+                 "set: leaving the switch alone" if hold
+                 else "cleared: reading the switch back")
+        if hold:
+            self.conn.disconnect("flow-restore-wait", backoff=False)
+            self._on_disconnect()
 
     def set_bridge(self, bridge: str) -> None:
         """Manage ``bridge`` from now on (reconnects when it changed)."""
@@ -186,6 +188,8 @@ class Ofctrl:
     # -- main loop -----------------------------------------------------------------------
     def run(self) -> None:
         """Do the connection's I/O and process what the switch sent."""
+        if self._hold:
+            return
         messages = self.conn.run()
         if not self.conn.connected:
             if self._synced or self._readback is not None or self._inflight is not None:
@@ -207,6 +211,8 @@ class Ofctrl:
 
     def wait(self, poller: ovs.poller.Poller) -> None:
         """Register the socket and the timers (retry after an error, audit)."""
+        if self._hold:
+            return
         self.conn.wait(poller)
         now = self.clock()
         if self._readback is not None:
@@ -252,11 +258,12 @@ class Ofctrl:
         if (self._desired is None or not self.synced or self.backlogged or self._hold
                 or self.clock() < self._retry_at):
             return
+        started = time.perf_counter()
         diff = self._diff(self._desired)
         if not diff:
             self._ack(self._put_seq, self._want_cfg)
             return
-        self._send(diff)
+        self._send(diff, started)
 
     def _want(self, desired: DesiredFlowTable) -> Callable[[FlowKey], Flow | None]:
         winners = desired.winners()
@@ -294,9 +301,11 @@ class Ofctrl:
         self._report_foreign(out.foreign)
         return out
 
-    def _send(self, diff: Diff) -> None:
+    def _send(self, diff: Diff, started: float) -> None:
+        diffed = time.perf_counter()
         data, inflight = Inflight.build(self.conn.of, diff, self._put_seq, self._want_cfg,
                                         self.clock())
+        built = time.perf_counter()
         self._inflight = inflight
         bundle_changes = diff.bundle_changes()
         n_add = sum(1 for c in diff.flows if c.old is None)
@@ -304,9 +313,10 @@ class Ofctrl:
         self.stats.record_put(len(diff.flows), len(bundle_changes) - len(diff.flows),
                               len(diff.meters) + len(diff.meter_deletes))
         log.info("%s: sending %d flow_mods (%d add, %d modify, %d delete), %d group_mods in "
-                 "one bundle, %d meter_mods", self.bridge, len(diff.flows), n_add,
-                 len(diff.flows) - n_add - n_del, n_del, len(bundle_changes) - len(diff.flows),
-                 len(diff.meters) + len(diff.meter_deletes))
+                 "one bundle, %d meter_mods (compared in %.3f s, encoded in %.3f s)",
+                 self.bridge, len(diff.flows), n_add, len(diff.flows) - n_add - n_del, n_del,
+                 len(bundle_changes) - len(diff.flows), len(diff.meters) + len(diff.meter_deletes),
+                 diffed - started, built - diffed)
         repaired = self._changed_by_others & {c.key for c in diff.flows}
         if repaired:
             log.info("%s: repairing %d flows that another client changed", self.bridge,

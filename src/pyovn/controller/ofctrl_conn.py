@@ -2,9 +2,11 @@
 
 :class:`SwitchConnection` owns a non-blocking unix socket and an
 :class:`~pyovn.openflow.OFConnection` (the sans-I/O codec). It connects, sends HELLO,
-answers echo requests, probes an idle peer when asked to, reconnects with an
-exponential back-off when the switch goes away (``ovs-vswitchd`` restarting is the
-common case, so the back-off stays short), buffers what the socket cannot take yet
+answers echo requests, probes an idle peer when asked to, reconnects when the switch
+goes away — every ``min_backoff`` while nothing listens at the path (``ovs-vswitchd``
+restarting is the common case: its socket appears only once its ports are configured,
+and every moment between that and the connection is outage), with an exponential
+back-off after other failures — buffers what the socket cannot take yet
 (:attr:`~SwitchConnection.backlog`), and hands every other message to its caller.
 It plugs into ``ovs.poller`` like everything else in the daemon: :meth:`run` does what
 is possible now, :meth:`wait` says what would make more possible.
@@ -53,6 +55,10 @@ log = logging.getLogger("pyovn.controller.ofctrl")
 
 _READ_CHUNK = 1 << 18
 _READ_BUDGET = 64 << 20  # per run(): a 40k-flow dump is ~8 MB; keep other work going
+
+
+#: connect() errors that mean no switch listens at the path (absent, or a stale socket).
+_SWITCH_ABSENT = frozenset({errno.ENOENT, errno.ECONNREFUSED})
 
 
 def mgmt_path(bridge: str, rundir: str | Path | None = None) -> str:
@@ -185,6 +191,12 @@ class SwitchConnection:
             sock.close()
             self._rl.info(("connect", exc.errno), "%s: connection failed (%s)", self.path,
                           exc.strerror or exc)
+            if exc.errno in _SWITCH_ABSENT:
+                # No switch listens (yet): ovs-vswitchd (re)starting creates the socket
+                # only once it has configured its ports, and the sooner we see it the
+                # sooner the flows are back. Trying again costs one syscall.
+                self._retry_at = self.clock() + self.min_backoff
+                return
             self._retry_at = self.clock() + self._backoff
             self._backoff = min(self._backoff * 2, self.max_backoff)
             return

@@ -84,7 +84,8 @@ class PingStats:
     ``lost`` does not count the requests still in flight when ping was stopped
     (``in_flight``: unanswered requests at the very end, at most ``grace`` seconds' worth);
     ``max_gap_ms`` is the longest time between two consecutive replies, i.e. the outage
-    an application saw (about the interval when nothing happened), and
+    an application saw (about the interval when nothing happened), ``gap_end`` when
+    (seconds since the epoch, from ``ping -D``) the reply that ended it came, and
     ``longest_loss_run`` the most consecutive requests that got no reply.
     """
 
@@ -98,6 +99,7 @@ class PingStats:
     duration_s: float
     missing: tuple[tuple[int, int], ...] = ()
     output: str = field(default="", repr=False)
+    gap_end: float | None = None
 
     @property
     def loss_outage_ms(self) -> float:
@@ -139,6 +141,7 @@ def parse_ping(output: str, interval: float, grace: float = 0.2) -> PingStats:
             times.append(float(match.group(1)))
     received = len(seen)
     gaps = [b - a for a, b in itertools.pairwise(times)]
+    longest = max(range(len(gaps)), key=gaps.__getitem__, default=None)
     # Requests after the last reply: in flight if few, an outage if many.
     trailing = max(0, transmitted - max(seen, default=0))
     in_flight = min(trailing, max(1, math.ceil(grace / interval)))
@@ -150,7 +153,8 @@ def parse_ping(output: str, interval: float, grace: float = 0.2) -> PingStats:
         lost=max(0, transmitted - received - in_flight),
         longest_loss_run=max((b - a + 1 for a, b in missing), default=0),
         max_gap_ms=max(gaps, default=0.0) * 1000, duration_s=duration,
-        missing=tuple(missing), output=output)
+        missing=tuple(missing), output=output,
+        gap_end=times[longest + 1] if longest is not None else None)
 
 
 def _runs(numbers: Iterator[int]) -> list[tuple[int, int]]:
