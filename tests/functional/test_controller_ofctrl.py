@@ -313,21 +313,47 @@ def test_nb_cfg_is_acked_only_after_the_barrier_and_puts_wait_for_it(
     assert switch.flows() == expected(table)
 
 
-def test_ovs_restart_gets_the_whole_table_in_one_bundle(
-        switch: Switch, new_ofctrl: Callable[..., Ofctrl]) -> None:
-    ofctrl = new_ofctrl()
-    table = desired_table()
-    drive(ofctrl, lambda: ofctrl.acked_nb_cfg == 1, table, 1)
+def _restart_switch(switch: Switch, ofctrl: Ofctrl, table: DesiredFlowTable,
+                    while_away: Callable[[], object] = lambda: None) -> None:
     procs.stop_daemon(switch.vswitchd)
     drive(ofctrl, lambda: not ofctrl.connected, table, 1)
+    while_away()
     switch.vswitchd = procs.start_detached(
         switch.rundir, "ovs-vswitchd",
         ["ovs-vswitchd", switch.db, "--enable-dummy", "--disable-system", "-vconsole:off"],
         default_ctl=True)
     switch.log_messages()
     drive(ofctrl, lambda: ofctrl.acked_nb_cfg == 2, table, 2)
+
+
+def test_ovs_restart_gets_the_whole_table_prepared_in_one_bundle(
+        switch: Switch, new_ofctrl: Callable[..., Ofctrl],
+        caplog: pytest.LogCaptureFixture) -> None:
+    ofctrl = new_ofctrl()
+    table = desired_table()
+    drive(ofctrl, lambda: ofctrl.acked_nb_cfg == 1, table, 1)
+    with caplog.at_level(logging.INFO, logger="pyovn.controller.ofctrl"):
+        _restart_switch(switch, ofctrl, table)
     assert switch.flows() == expected(table)
     assert ofctrl.stats.connections == 2 and ofctrl.stats.puts_sent == 2
+    # Compared and encoded while the switch was away, sent as soon as it was back.
+    assert "203 flows, 1 groups prepared for a fresh one" in caplog.text
+    assert "sending 203 flow_mods (203 add, 0 modify, 0 delete), 1 group_mods in one " \
+           "bundle, 1 meter_mods (prepared while the switch was away)" in caplog.text
+
+
+def test_a_change_while_the_switch_is_away_is_not_lost_to_the_prepared_install(
+        switch: Switch, new_ofctrl: Callable[..., Ofctrl],
+        caplog: pytest.LogCaptureFixture) -> None:
+    ofctrl = new_ofctrl()
+    table = desired_table()
+    drive(ofctrl, lambda: ofctrl.acked_nb_cfg == 1, table, 1)
+    late = Flow(50, 1, Match(reg0=1), [Resubmit(table=51)])
+    with caplog.at_level(logging.INFO, logger="pyovn.controller.ofctrl"):
+        _restart_switch(switch, ofctrl, table, lambda: table.add_flow(late, uuid(5000)))
+    assert as_installed(late) in switch.flows() and switch.flows() == expected(table)
+    assert "prepared for a fresh one" in caplog.text
+    assert "prepared while the switch was away" not in caplog.text
 
 
 def test_delete_policy_removes_foreign_flows_but_not_learned_ones(

@@ -1,6 +1,7 @@
 """pyovn-controller across Open vSwitch restarts and a deleted integration bridge:
 a restart that restores the saved flows (``flow-restore-wait``) costs no flow_mod, a
-plain restart gets every flow back in one bundle, a deleted br-int is created again."""
+plain restart gets every flow back in one bundle prepared while the switch was away, a
+deleted br-int is created again."""
 
 from __future__ import annotations
 
@@ -91,6 +92,8 @@ def test_plain_restart_gets_every_flow_back_in_one_bundle(sandbox: Sandbox) -> N
     empty = max(i for i, line in enumerate(lines) if "read back 0 flows" in line)
     first = next(line for line in lines[empty:] if "sending" in line)
     assert f"sending {len(before)} flow_mods ({len(before)} add," in first, first
+    # ... compared and encoded while the switch was away (nothing changed meanwhile).
+    assert first.endswith("(prepared while the switch was away)"), first
 
 
 def test_a_deleted_integration_bridge_is_created_again(sandbox: Sandbox) -> None:

@@ -27,8 +27,10 @@ The protocol (DESIGN.md sections 5 and 6):
   that names no message is retried with a back-off.
 - **Others' changes**: the flow monitor (own changes excluded) reports flows other
   clients added, modified or deleted; the installed table follows them and the keys
-  are re-compared at the next put. A periodic audit (dump and compare, every 5
-  minutes by default) catches what the monitor missed.
+  are re-compared at the next put, once the switch has answered a barrier sent after
+  the report (an exiting ``ovs-vswitchd`` reports every flow deleted and then answers
+  nothing: repairing those would only load a dying switch). A periodic audit (dump and
+  compare, every 5 minutes by default) catches what the monitor missed.
 - **Flow restoration**: while Open_vSwitch ``other_config:flow-restore-wait`` is true
   (``ovs-ctl restart`` puts back the flows it saved), :meth:`Ofctrl.set_hold` keeps
   away from the switch altogether; when it is cleared, the switch is read back and only
@@ -55,26 +57,23 @@ import ovs.poller
 
 from pyovn.controller.desired_flows import DesiredFlowTable, FlowKey
 from pyovn.controller.installed_flows import (
-    Change,
     Diff,
-    FlowChange,
     ForeignFlowPolicy,
-    GroupChange,
     InstalledFlowTable,
-    MeterChange,
     diff_flows,
     diff_groups,
     diff_meters,
-    format_table,
 )
-from pyovn.controller.ofctrl_audit import audit_switch, format_desired
 from pyovn.controller.ofctrl_conn import SwitchConnection, mgmt_path
 from pyovn.controller.ofctrl_meters import MeterConfigRequest
+from pyovn.controller.ofctrl_prepare import PreparedInstall
 from pyovn.controller.ofctrl_quarantine import Quarantine
+from pyovn.controller.ofctrl_reports import OfctrlReports
 from pyovn.controller.ofctrl_state import Inflight, OfctrlStats, ReadBack
-from pyovn.daemon import DaemonLoop, RateLimitedLogger
+from pyovn.daemon import RateLimitedLogger
 from pyovn.openflow import (
     BarrierReply,
+    BarrierRequest,
     BundleControl,
     ErrorMsg,
     Flow,
@@ -93,11 +92,10 @@ log = logging.getLogger("pyovn.controller.ofctrl")
 
 _MONITOR_FLAGS = (FlowMonitorFlags.ADD | FlowMonitorFlags.REMOVED | FlowMonitorFlags.MODIFY
                   | FlowMonitorFlags.INSTRUCTIONS)
-_MAX_RETRY_BACKOFF = 30.0
 _READBACK_TIMEOUT = 60.0
 
 
-class Ofctrl:
+class Ofctrl(OfctrlReports):
     """The OpenFlow controller of one bridge (see the module docstring)."""
 
     def __init__(self, bridge: str = "br-int", rundir: str | Path | None = None, *,
@@ -139,14 +137,15 @@ class Ofctrl:
         self._retry_at = 0.0
         self._retry_backoff = 0.5
         self._hold = False
+        #: Counts puts that changed the desired state (a prepared install is of one).
+        self._generation = 0
+        self._switch_lost = False
+        self._prepared: PreparedInstall | None = None
+        #: A barrier asking whether the switch that reported others' changes is alive.
+        self._alive_xid: int | None = None
         self._rl = RateLimitedLogger(log)
 
     # -- state ---------------------------------------------------------------------------
-    @property
-    def connected(self) -> bool:
-        """Whether the OpenFlow connection is up."""
-        return self.conn.connected
-
     @property
     def synced(self) -> bool:
         """Connected, and the installed table was read back from the switch."""
@@ -161,7 +160,7 @@ class Ofctrl:
     def wants_put(self) -> bool:
         """Whether a put now would send something or acknowledge something."""
         return self._desired is not None and self.synced and not self.backlogged \
-            and not self._hold and bool(
+            and not self._hold and self._alive_xid is None and bool(
             self._full or self._dirty_flows or self._dirty_groups or self._dirty_meters
             or self.acked_seqno != self._put_seq)
 
@@ -179,6 +178,7 @@ class Ofctrl:
         if hold:
             self.conn.disconnect("flow-restore-wait", backoff=False)
             self._on_disconnect()
+            self._prepared, self._switch_lost = None, False  # the flows come back restored
 
     def set_bridge(self, bridge: str) -> None:
         """Manage ``bridge`` from now on (reconnects when it changed)."""
@@ -193,7 +193,10 @@ class Ofctrl:
         messages = self.conn.run()
         if not self.conn.connected:
             if self._synced or self._readback is not None or self._inflight is not None:
+                self._switch_lost = self._synced
                 self._on_disconnect()
+            if self._switch_lost and self._prepared is None and self._desired is not None:
+                self._prepare(self._desired)
         elif self.conn.seqno != self._seqno:
             self._on_connect()
         for message in messages:
@@ -241,8 +244,11 @@ class Ofctrl:
             self._desired = desired
             desired.take_tracked()
             self._full = True
+            self._generation += 1
         else:
             changes = desired.take_tracked()
+            if changes.full or changes.flows or changes.groups or changes.meters:
+                self._generation += 1
             if changes.full:
                 self._full = True
             else:
@@ -256,7 +262,11 @@ class Ofctrl:
 
     def _flush(self) -> None:
         if (self._desired is None or not self.synced or self.backlogged or self._hold
-                or self.clock() < self._retry_at):
+                or self._alive_xid is not None or self.clock() < self._retry_at):
+            return
+        prepared = self._take_prepared()
+        if prepared is not None:
+            self._send(prepared.diff, prepared)
             return
         started = time.perf_counter()
         diff = self._diff(self._desired)
@@ -301,10 +311,31 @@ class Ofctrl:
         self._report_foreign(out.foreign)
         return out
 
-    def _send(self, diff: Diff, started: float) -> None:
+    def _prepare(self, desired: DesiredFlowTable) -> None:
+        prepared = PreparedInstall.build(desired, self._generation)
+        self._prepared = prepared
+        log.info("%s: the switch went away; %d flows, %d groups prepared for a fresh one in "
+                 "%.3f s", self.bridge, prepared.n_flows, prepared.n_groups, prepared.seconds)
+
+    def _take_prepared(self) -> PreparedInstall | None:
+        """The prepared install, once, if it is exactly what this put must send: the
+        switch was found empty and the desired state is the one it was prepared from."""
+        prepared, self._prepared = self._prepared, None
+        self._switch_lost = False
+        installed = self.installed
+        if (prepared is None or not self._full or prepared.generation != self._generation
+                or installed.flows or installed.groups or installed.meters):
+            return None
+        self._full = False
+        self._dirty_flows, self._dirty_groups, self._dirty_meters = set(), set(), set()
+        return prepared
+
+    def _send(self, diff: Diff, how: float | PreparedInstall) -> None:
+        """Send ``diff``: computed now (``how`` is when that started) or prepared."""
         diffed = time.perf_counter()
+        encoded = ((how.meters, how.bundle) if isinstance(how, PreparedInstall) else None)
         data, inflight = Inflight.build(self.conn.of, diff, self._put_seq, self._want_cfg,
-                                        self.clock())
+                                        self.clock(), encoded)
         built = time.perf_counter()
         self._inflight = inflight
         bundle_changes = diff.bundle_changes()
@@ -312,11 +343,12 @@ class Ofctrl:
         n_del = sum(1 for c in diff.flows if c.new is None)
         self.stats.record_put(len(diff.flows), len(bundle_changes) - len(diff.flows),
                               len(diff.meters) + len(diff.meter_deletes))
+        made = ("prepared while the switch was away" if isinstance(how, PreparedInstall)
+                else f"compared in {diffed - how:.3f} s, encoded in {built - diffed:.3f} s")
         log.info("%s: sending %d flow_mods (%d add, %d modify, %d delete), %d group_mods in "
-                 "one bundle, %d meter_mods (compared in %.3f s, encoded in %.3f s)",
-                 self.bridge, len(diff.flows), n_add, len(diff.flows) - n_add - n_del, n_del,
-                 len(bundle_changes) - len(diff.flows), len(diff.meters) + len(diff.meter_deletes),
-                 diffed - started, built - diffed)
+                 "one bundle, %d meter_mods (%s)", self.bridge, len(diff.flows), n_add,
+                 len(diff.flows) - n_add - n_del, n_del, len(bundle_changes) - len(diff.flows),
+                 len(diff.meters) + len(diff.meter_deletes), made)
         repaired = self._changed_by_others & {c.key for c in diff.flows}
         if repaired:
             log.info("%s: repairing %d flows that another client changed", self.bridge,
@@ -337,6 +369,7 @@ class Ofctrl:
         self.stats.connections += 1
         self._synced = False
         self._inflight = None
+        self._alive_xid = None
         self._retry_at = 0.0
         self.quarantine.clear()
         self._monitor_xid = self.conn.send_message(FlowMonitorRequest(
@@ -347,6 +380,7 @@ class Ofctrl:
         self._synced = False
         self._readback = None
         self._inflight = None
+        self._alive_xid = None
 
     def _start_readback(self, purpose: str) -> None:
         self._audit_requested = False
@@ -367,6 +401,9 @@ class Ofctrl:
         rb = self._readback
         if rb is not None and message.xid in rb.pending:
             self._on_readback(rb, message)
+            return
+        if isinstance(message, BarrierReply) and message.xid == self._alive_xid:
+            self._alive_xid = None  # the repairs may go
             return
         inflight = self._inflight
         if inflight is not None:
@@ -436,125 +473,7 @@ class Ofctrl:
             self._reported_foreign.discard(key)
             if self._inflight is not None and key in self._inflight.flow_keys:
                 self._inflight.contested = True
+            if self._alive_xid is None:
+                self._alive_xid = self.conn.send_message(BarrierRequest())
             self._rl.info(("monitor", update.event), "%s: another client %s %s", self.bridge,
                           FlowUpdateEvent(update.event).name.lower(), update.flow)
-
-    def _on_barrier(self, inflight: Inflight) -> None:
-        self._inflight = None
-        culprits, unmapped = inflight.judge()
-        failed = {id(c) for c, _ in culprits}
-        bundle_failed = bool(unmapped) or any(not isinstance(c, MeterChange) for c, _ in culprits)
-        changed_resources: set[tuple[str, int]] = set()
-        for change in inflight.by_xid.values():
-            if id(change) in failed:
-                continue
-            if isinstance(change, MeterChange) or not bundle_failed:
-                self.installed.apply(change)
-                if isinstance(change, GroupChange):
-                    changed_resources.add(("group", change.group_id))
-                elif isinstance(change, MeterChange):
-                    changed_resources.add(("meter", change.meter_id))
-            else:
-                self._mark_dirty(change)
-        for change, error in culprits:
-            self._quarantine(change, error)
-        if unmapped:
-            self.stats.errors += len(unmapped)
-            log.error("%s: the switch rejected a bundle without naming a message (%s); "
-                      "retrying in %.1f s", self.bridge,
-                      "; ".join(e.reason for e in unmapped), self._retry_backoff)
-            self._retry_at = self.clock() + self._retry_backoff
-            self._retry_backoff = min(self._retry_backoff * 2, _MAX_RETRY_BACKOFF)
-        elif not bundle_failed:
-            self._retry_backoff = 0.5
-            self._ack(inflight.seq, inflight.nb_cfg)
-            self.stats.last_put_seconds = self.clock() - inflight.started
-            if not (self._full or self._dirty_flows or self._dirty_groups
-                    or self._dirty_meters or self._changed_by_others):
-                # The puts made meanwhile changed nothing: they are installed too.
-                self._ack(self._put_seq, self._want_cfg)
-        if changed_resources and self.quarantine.flows:
-            self._dirty_flows.update(self.quarantine.release(changed_resources))
-        if inflight.contested:
-            self.request_audit()
-
-    def _mark_dirty(self, change: Change) -> None:
-        if isinstance(change, FlowChange):
-            self._dirty_flows.add(change.key)
-        elif isinstance(change, GroupChange):
-            self._dirty_groups.add(change.group_id)
-        else:
-            self._dirty_meters.add(change.meter_id)
-
-    def _quarantine(self, change: Change, error: ErrorMsg) -> None:
-        self.stats.errors += 1
-        self._mark_dirty(change)
-        if not self.quarantine.add(change, error.reason):
-            # A refused delete cannot be held back: retry it later, not in a loop.
-            self._rl.error(("refused", error.code_name), "%s: the switch refused to %s (%s); "
-                           "retrying in %.1f s", self.bridge, change, error.reason,
-                           self._retry_backoff)
-            self._retry_at = self.clock() + self._retry_backoff
-            self._retry_backoff = min(self._retry_backoff * 2, _MAX_RETRY_BACKOFF)
-            self.request_audit()
-            return
-        self.stats.quarantined += 1
-        parents = self._parents(change)
-        self._rl.error(("quarantine", tuple(parents), error.code_name),
-                       "%s: %s rejected by the switch (%s); quarantined. Parents: %s",
-                       self.bridge, change, error.reason, ", ".join(parents) or "(none)")
-
-    def _parents(self, change: Change) -> list[str]:
-        desired = self._desired
-        if desired is None:
-            return []
-        if isinstance(change, FlowChange):
-            return desired.parents_of(change.key)
-        if isinstance(change, GroupChange):
-            return desired.parents_of_group(change.group_id)
-        return desired.parents_of_meter(change.meter_id)
-
-    def _report_foreign(self, foreign: list[Flow]) -> None:
-        new = [f for f in foreign if f.key not in self._reported_foreign]
-        if not new:
-            return
-        self._reported_foreign.update(f.key for f in new)
-        self._rl.warning("foreign", "%s: leaving %d flows without pyovn's cookie mark alone "
-                         "(foreign flow policy 'keep'), e.g. %s", self.bridge, len(new), new[0])
-
-    # -- introspection ---------------------------------------------------------------------
-    def dump_desired(self) -> str:
-        """``ofctrl/dump-desired``: the winning desired flows (as they are installed, each
-        with its parents), groups and meters."""
-        return format_desired(self._desired) if self._desired is not None else ""
-
-    def dump_installed(self) -> str:
-        """``ofctrl/dump-installed``: what ofctrl believes the switch holds."""
-        return format_table(self.installed.flows.values(), self.installed.groups.values(),
-                            self.installed.meters.values())
-
-    def audit(self, timeout: float = 10.0) -> str:
-        """``ofctrl/audit``: dump the switch now (second connection), compare it with the
-        desired and installed tables, and schedule a repair of what differs."""
-        notes = self.quarantine.lines()
-        if self._inflight is not None:
-            notes.append("a bundle is in flight: its changes may be missing")
-        desired = self._desired
-        if desired is None:
-            notes.append("no desired state yet (nothing was put)")
-            desired = DesiredFlowTable()
-        text, repair = audit_switch(self.conn.path, self.bridge, desired, self._want(desired),
-                                    self.installed, notes, timeout)
-        if repair:
-            self.request_audit()
-        return text
-
-    def register_commands(self, loop: DaemonLoop) -> None:
-        """Serve ``ofctrl/dump-desired``, ``ofctrl/dump-installed``, ``ofctrl/audit`` and
-        ``ofctrl/stats`` on the daemon's control socket."""
-        loop.register_command("ofctrl/dump-desired", "", 0, 0, lambda _a: self.dump_desired())
-        loop.register_command("ofctrl/dump-installed", "", 0, 0,
-                              lambda _a: self.dump_installed())
-        loop.register_command("ofctrl/audit", "", 0, 0, lambda _a: self.audit())
-        loop.register_command("ofctrl/stats", "", 0, 0, lambda _a: self.stats.text(
-            self.connected, self.synced, len(self.installed), self.acked_nb_cfg))

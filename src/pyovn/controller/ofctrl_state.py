@@ -3,6 +3,7 @@ counters served by ``ofctrl/stats`` (and asserted by tests and benchmarks)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pyovn.controller.desired_flows import FlowKey
@@ -40,19 +41,23 @@ class Inflight:
 
     @classmethod
     def build(cls, of: OFConnection, diff: Diff, seq: int, nb_cfg: int | None,
-              now: float) -> tuple[bytes, Inflight]:
+              now: float, encoded: tuple[Sequence[Message], Sequence[Message]] | None = None,
+              ) -> tuple[bytes, Inflight]:
         """The bytes of a put (meter adds and modifies, the bundle, meter deletes, the
-        barrier) and its record."""
+        barrier) and its record. ``encoded``: the messages of ``diff.meters`` and of
+        ``diff.bundle_changes()``, already encoded (a prepared install)."""
         by_xid: dict[int, Change] = {}
         parts = []
-        for change in diff.meters:
-            xid, data = of.send_with_xid(change.message())
+        bundle_changes = diff.bundle_changes()
+        meter_messages, bundle_messages = encoded or (
+            [c.message() for c in diff.meters], [c.message() for c in bundle_changes])
+        for change, message in zip(diff.meters, meter_messages, strict=True):
+            xid, data = of.send_with_xid(message)
             by_xid[xid] = change
             parts.append(data)
-        bundle_changes = diff.bundle_changes()
         bundle_xids: tuple[int, ...] = ()
         if bundle_changes:
-            txn = of.bundle([c.message() for c in bundle_changes])
+            txn = of.bundle(bundle_messages)
             by_xid.update(zip(txn.message_xids, bundle_changes, strict=True))
             bundle_xids = (txn.open_xid, txn.commit_xid)
             parts.append(txn.data)
