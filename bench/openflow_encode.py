@@ -6,7 +6,8 @@ as resubmit, ct(...), reg loads and conjunction.  Prints one line per phase:
 
 - build: constructing canonical ``Flow`` objects (Match + actions);
 - first encode: ``FlowMod.add(flow).encode(xid)`` on flows never encoded before;
-- cached encode: the same again (match+instructions bytes are kept per flow);
+- cached encode: the same again (a match keeps its bytes; the actions are encoded
+  again: keeping whole flows' bytes cost more memory than it saved time);
 - bundle: wrapping the cached flow_mods in one bundle with OFConnection.bundle();
 - decode: decoding the flows back from a flow-stats reply (what a restart reads).
 
