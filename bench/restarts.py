@@ -197,8 +197,8 @@ def restart_switch(chassis: Chassis, restore: bool) -> Figures:
         counter.stop()
         others = links.stop()
     if isinstance(figures["gap_end"], float):
-        # The switch's own part of the outage ends here: its socket is up (and, with
-        # the flows restored, flow-restore-wait is gone); the rest is the controller's.
+        # The switch's own start-up ends here: it has detached (initial configuration
+        # done, socket up) and, with the flows restored, flow-restore-wait is gone.
         figures["resumed_ms"] = (figures["gap_end"] - ready) * 1000
     after = flow_table(box)
     with logfile.open("rb") as log:

@@ -213,11 +213,12 @@ def markdown(results: Results, plots: Sequence[str] = ()) -> str:
            "switch runs. It says when the chassis acknowledged the configuration, not "
            "when traffic flowed again (the outage says that).",
            "- traffic back after the new switch was ready: from the moment "
-           "`restart_vswitchd()` returned — the new switch's OpenFlow socket is up and, "
-           "with the flows restored, `flow-restore-wait` removed — to the reply that "
-           "ended the outage: the controller's part of the outage (the rest is the old "
-           "switch's exit and the new one's start-up, the same for both stacks; negative "
-           "when traffic came back before that moment was noticed).",
+           "`restart_vswitchd()` returned — the new switch has finished its initial "
+           "configuration (it detaches then) and its OpenFlow socket is up; with the "
+           "flows restored, they are back and `flow-restore-wait` is removed — to the "
+           "reply that ended the outage: mostly the controller's part of the outage "
+           "(the rest is the old switch's exit and the new one's start-up; negative when "
+           "traffic came back before that moment was noticed).",
            "- spoilt: an attempt during which ovs-vswitchd reconfigured its bridges "
            "because of host interface events (other programs' veths), which stalls its "
            "forwarding of every userspace port; it is made again, as in "
