@@ -370,6 +370,7 @@ class Ofctrl(OfctrlReports):
         self._synced = False
         self._inflight = None
         self._alive_xid = None
+        self._changed_by_others.clear()  # a new connection: the read-back says what is there
         self._retry_at = 0.0
         self.quarantine.clear()
         self._monitor_xid = self.conn.send_message(FlowMonitorRequest(
