@@ -158,6 +158,15 @@ def test_bad_match_names_the_match() -> None:
     assert info.value.part == "match" and "nosuchset" in info.value.reason
 
 
+def test_transport_ports_on_later_fragments_are_refused_with_the_lflow_named() -> None:
+    # Open vSwitch refuses tcp,nw_frag=later,tp_dst=80 (OFPBMC_BAD_PREREQ); ICMP fields
+    # on later fragments it accepts.
+    with pytest.raises(LflowTranslateError) as info:
+        translate("ip.later_frag && tcp.dst == 80", "next;")
+    assert info.value.part == "match" and "later fragments" in info.value.reason
+    assert translate("ip.later_frag && icmp4.type == 8", "next;")
+
+
 def test_tables_outside_the_pipeline_are_rejected() -> None:
     for pipeline, table_id in (("ingress", 29), ("egress", 22), ("sideways", 1)):
         with pytest.raises(LflowTranslateError) as info:

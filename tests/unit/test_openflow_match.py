@@ -95,6 +95,8 @@ def test_arp_nw_src_is_arp_spa() -> None:
         ({"ip_src": "10.0.0.1"}, "requires ip"),
         ({"tcp_dst": 80}, "requires tcp"),
         ({"udp": True, "tcp_dst": 80}, "requires tcp"),
+        ({"tcp": True, "ip_frag": "later", "tcp_dst": 80}, "later fragments"),
+        ({"udp": True, "ip_frag": "later", "udp_src": 1}, "later fragments"),
         ({"icmp6": True, "nd_sll": 1}, "icmp_type=135"),
         ({"ip": True, "ct_nw_src": "10.0.0.1"}, "valid ct_state"),
         ({"ip": True, "ct_state": "+trk", "ct_nw_src": "10.0.0.1"}, "valid ct_state"),
@@ -111,6 +113,13 @@ def test_invalid_matches_are_rejected_before_encoding(fields: dict[str, object],
 
 def test_valid_ct_prerequisite_with_explicit_not_invalid() -> None:
     Match(ip=True, ct_state="+trk-inv", ct_nw_dst="10.0.0.1")
+
+
+def test_l4_fields_on_first_or_not_later_fragments_and_icmp_on_later_ones_are_valid() -> None:
+    # As Open vSwitch 3.1 takes them (checked with ovs-ofctl add-flow on a real switch).
+    Match(tcp=True, ip_frag="first", tcp_dst=80)
+    Match(tcp=True, ip_frag="not_later", tcp_dst=80)
+    Match(icmp=True, ip_frag="later", icmp_type=8)
 
 
 @pytest.mark.parametrize(

@@ -62,6 +62,10 @@ _PREREQ_TEXT = {
 }
 
 
+#: Prerequisites naming a transport header that later fragments do not have.
+_L4_HEADER = frozenset({"tcp", "udp", "sctp"})
+
+
 def _ct_valid(ct_state: tuple[int, int | None] | None) -> bool:
     """Open vSwitch's is_ct_valid(): a state bit that implies a valid entry, or
     +trk with an explicit -inv."""
@@ -102,8 +106,15 @@ def _check_prereqs(entries: tuple[Entry, ...]) -> None:
         # Open vSwitch silently drops ct_tp_* from a match without ct_nw_proto.
         "ct_l4": is_ip and _ct_valid(ct_state) and "ct_nw_proto" in exact,
     }
+    frag = next(((v, m) for n, v, m in entries if n == "ip_frag"), None)
+    # Later fragments carry no TCP/UDP/SCTP header: Open vSwitch refuses those fields
+    # there (OFPBMC_BAD_PREREQ); ICMP fields it accepts.
+    later = frag is not None and bool(frag[0] & (0x3 if frag[1] is None else frag[1]) & 0x2)
     for name, _, _ in entries:
         prereq = FIELDS[name].prereq
+        if later and prereq in _L4_HEADER:
+            raise OpenFlowEncodeError(f"match field {name} cannot be matched on later "
+                                      "fragments (nw_frag=later): they have no L4 header")
         if not satisfied[prereq]:
             raise OpenFlowEncodeError(f"match field {name} requires {_PREREQ_TEXT[prereq]}")
 
