@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.system_scale import Watcher, populate, proc_usage
+from bench.system_scale import Watcher, bind_port, populate, proc_usage
 from pyovn.sandbox import procs
 from pyovn.sandbox.sandbox import Sandbox, SandboxConfig
 
@@ -295,25 +295,12 @@ def _start_wrapped(sb: Sandbox, program: str, mode: str, out: Path) -> subproces
 
 
 def _bind(sb: Sandbox, watcher: Watcher, i: int) -> dict[str, float]:
-    lport, iface = f"prof-b{i}", f"pvif{i}"
+    lport = f"prof-b{i}"
     sb.nbctl("--wait=hv", "lsp-add", "sw0", lport, "--", "lsp-set-addresses", lport,
              f"00:00:98:00:01:{i:02x} 10.98.1.{i + 1}")
-    seen: dict[str, float] = {}
-
-    def bound() -> bool:
-        now = time.perf_counter()
-        if "ofport" not in seen and watcher.has_ofport(iface):
-            seen["ofport"] = now
-        if "installed" not in seen and watcher.installed(iface):
-            seen["installed"] = now
-        return len(seen) == 2
-
-    t0 = time.perf_counter()
-    sb.vsctl("--no-wait", "add-port", "br-int", iface, "--", "set", "Interface", iface,
-             "type=dummy", f"external_ids:iface-id={lport}")
-    watcher.wait_for(bound, timeout=600)
+    seen = bind_port(sb, watcher, lport, f"pvif{i}", up=False)
     sb.nbctl("--wait=hv", "sync", timeout=600)
-    return {"t0": t0, "ofport": seen["ofport"], "installed": seen["installed"]}
+    return seen
 
 
 def drive(program: str, mode: str, ports: int, binds: int, out_dir: Path) -> None:

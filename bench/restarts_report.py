@@ -20,7 +20,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.system_report import STACK_LABELS, STACKS, fmt, machine_line, ratio
+from bench.system_report import (
+    STACK_LABELS,
+    STACKS,
+    errors,
+    fmt,
+    machine_line,
+    ratio,
+    sizes_of,
+)
 
 #: What is restarted, and how: (key, label, description).
 SCENARIOS: tuple[tuple[str, str, str], ...] = (
@@ -78,11 +86,6 @@ def summarise(attempts: Sequence[Attempt]) -> dict[str, Any]:
         values = [float(a[key]) for a in chosen if isinstance(a.get(key), int | float)]
         summary[key] = statistics.median(values) if values else None
     return summary
-
-
-def sizes_of(results: Results) -> list[int]:
-    """The port counts measured, ascending."""
-    return sorted(int(n) for n in results.get("runs", {}))
 
 
 def scenario(results: Results, size: int, stack: str, key: str) -> Mapping[str, Any]:
@@ -175,17 +178,6 @@ def durations(results: Results, size: int) -> str:
                          f"({run.get('openflow_flows', 0):,} flows on br-int), "
                          f"{run['elapsed_s']:.0f} s in all")
     return "Sandboxes: " + "; ".join(parts) + "." if parts else ""
-
-
-def errors(results: Results) -> list[str]:
-    """One line per (size, stack) run that failed."""
-    out = []
-    for n in sizes_of(results):
-        for stack in STACKS:
-            error = results["runs"][str(n)].get(stack, {}).get("error")
-            if error:
-                out.append(f"- {STACK_LABELS[stack]} at {n:,} ports failed: {error}")
-    return out
 
 
 def markdown(results: Results, plots: Sequence[str] = ()) -> str:

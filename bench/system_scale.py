@@ -278,26 +278,8 @@ def measure_incremental(sb: Sandbox, repeat: int) -> Figures:
         settle()
 
     def bind_step(i: int) -> None:
-        lport, iface = f"bench-b{i}", f"bvif{i}"
-        seen: dict[str, float] = {}
-
-        def bound() -> bool:
-            now = time.perf_counter()
-            if "ofport" not in seen and watcher.has_ofport(iface):
-                seen["ofport"] = now
-            if "installed" not in seen and watcher.installed(iface):
-                seen["installed"] = now
-            if "up" not in seen and lport in watcher.up_ports():
-                seen["up"] = now
-            return len(seen) == 3
-
-        # --no-wait: the step ends when the binding shows, which needs ovs-vswitchd to
-        # have added the port anyway; waiting for it inside ovs-vsctl would only delay
-        # when this process starts looking.
-        t0 = time.perf_counter()
-        sb.vsctl("--no-wait", "add-port", "br-int", iface, "--", "set", "Interface", iface,
-                 "type=dummy", f"external_ids:iface-id={lport}")
-        watcher.wait_for(bound, timeout=600)
+        seen = bind_port(sb, watcher, f"bench-b{i}", f"bvif{i}", up=True)
+        t0 = seen["t0"]
         runs["port_bind_ofport"].append(seen["ofport"] - t0)
         runs["port_bind_installed"].append(seen["installed"] - t0)
         runs["port_bind_after_ofport"].append(seen["installed"] - seen["ofport"])
@@ -325,6 +307,34 @@ def measure_incremental(sb: Sandbox, repeat: int) -> Figures:
         result[f"{key}_s"] = statistics.median(times)
         result[f"{key}_runs_s"] = times
     return result
+
+
+def bind_port(sb: Sandbox, watcher: Watcher, lport: str, iface: str, *,
+              up: bool) -> dict[str, float]:
+    """Bind ``lport`` to a new dummy interface ``iface``; return when (perf_counter) the
+    step started (``t0``), the interface got its ofport, ovn-installed (and, with
+    ``up``, the port went up in the Northbound)."""
+    seen: dict[str, float] = {}
+    wanted = 3 if up else 2
+
+    def bound() -> bool:
+        now = time.perf_counter()
+        if "ofport" not in seen and watcher.has_ofport(iface):
+            seen["ofport"] = now
+        if "installed" not in seen and watcher.installed(iface):
+            seen["installed"] = now
+        if up and "up" not in seen and lport in watcher.up_ports():
+            seen["up"] = now
+        return len(seen) == wanted
+
+    # --no-wait: the step ends when the binding shows, which needs ovs-vswitchd to
+    # have added the port anyway; waiting for it inside ovs-vsctl would only delay
+    # when this process starts looking.
+    t0 = time.perf_counter()
+    sb.vsctl("--no-wait", "add-port", "br-int", iface, "--", "set", "Interface", iface,
+             "type=dummy", f"external_ids:iface-id={lport}")
+    watcher.wait_for(bound, timeout=600)
+    return {"t0": t0, **seen}
 
 
 def run_stack(stack: Stack, ports: int, repeat: int) -> Figures:
