@@ -55,7 +55,7 @@ from pyovn.sandbox import procs
 from pyovn.sandbox.outage import BackgroundPing, OpenFlowModCounter, flow_table
 from pyovn.sandbox.sandbox import Sandbox, Stack
 from pyovn.sandbox.vconn_log import parse_vswitchd_log
-from pyovn.sandbox.vm import Vm, add_vm
+from pyovn.sandbox.vm import Vm, add_vm_port
 
 DEFAULT_SIZES = (2000,)
 VMS = (("vm1", "0a:00:00:00:77:01", "172.31.77.1/24"),
@@ -105,10 +105,8 @@ def prepare(box: Sandbox, stack: Stack, ports: int) -> Chassis:
     box.nbctl("ls-add", "vmsw")
     vms = []
     for name, mac, ip in VMS:
-        box.nbctl("lsp-add", "vmsw", name, "--", "lsp-set-addresses", name,
-                  f"{mac} {ip.split('/')[0]}")
         # Before the bulk: adding a port to a switch with thousands is slow.
-        vms.append(add_vm(box, name, mac, ip))
+        vms.append(add_vm_port(box, "vmsw", name, mac, ip))
     system_scale.populate(box, ports)
     box.nbctl("--wait=hv", "sync", timeout=900)
     deadline = time.monotonic() + 900

@@ -37,7 +37,7 @@ from pyovn.sandbox.outage import (
     flow_table,
 )
 from pyovn.sandbox.sandbox import Sandbox, SandboxConfig
-from pyovn.sandbox.vm import Vm, add_vm
+from pyovn.sandbox.vm import Vm, add_vm_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.functional]
 
@@ -93,9 +93,7 @@ def chassis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chassis]:
         box.nbctl("ls-add", "vmsw", "--", "acl-add", "vmsw", "to-lport", "900",
                   "tcp.dst == 7", "drop")
         for name, mac, ip in VMS:
-            box.nbctl("lsp-add", "vmsw", name, "--", "lsp-set-addresses", name,
-                      f"{mac} {ip.split('/')[0]}")
-            vms.append(add_vm(box, name, mac, ip))
+            vms.append(add_vm_port(box, "vmsw", name, mac, ip))
         add_bound_ports(box, PORTS, switches=4, timeout=300)
         box.nbctl("--wait=hv", "sync", timeout=300)
         yield Chassis(box, vms[0])

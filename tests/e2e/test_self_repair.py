@@ -32,7 +32,7 @@ from pyovn.sandbox import procs
 from pyovn.sandbox.outage import OpenFlowMod, OpenFlowModCounter
 from pyovn.sandbox.sandbox import Sandbox
 from pyovn.sandbox.testing import running_sandbox
-from pyovn.sandbox.vm import Vm, add_vm
+from pyovn.sandbox.vm import Vm, add_vm_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.functional]
 
@@ -64,9 +64,7 @@ def chassis(tmp_path: Path) -> Iterator[Chassis]:
         box.nbctl("ls-add", "sw0")
         vms = []
         for name, mac, ip in VMS:
-            box.nbctl("lsp-add", "sw0", name, "--", "lsp-set-addresses", name,
-                      f"{mac} {ip.split('/')[0]}")
-            vms.append(add_vm(box, name, mac, ip))
+            vms.append(add_vm_port(box, "sw0", name, mac, ip))
         procs.wait_until(lambda: all(
             box.nbctl("get", "Logical_Switch_Port", n, "up").strip() == "true"
             for n, _, _ in VMS), timeout=30, what="vm1 and vm2 up=true")

@@ -90,6 +90,14 @@ def vm_handle(sandbox: Sandbox, name: str, mac: str = "", ip: str = "") -> Vm:
     return Vm(name, f"pyovn-{tag}-{name}", f"pv{tag}{index:02d}", mac, ip)
 
 
+def add_vm_port(sandbox: Sandbox, switch: str, name: str, mac: str, ip: str) -> Vm:
+    """Logical switch port ``name`` on ``switch`` with addresses ``mac`` and ``ip``
+    (CIDR) and the VM bound to it (:func:`add_vm`)."""
+    sandbox.nbctl("lsp-add", switch, name, "--", "lsp-set-addresses", name,
+                  f"{mac} {ip.split('/')[0]}")
+    return add_vm(sandbox, name, mac, ip)
+
+
 def add_vm(sandbox: Sandbox, name: str, mac: str, ip: str, *,
            iface_id: str | None = None, ip6: str | None = None) -> Vm:
     """Create VM ``name`` (MAC ``mac``, address ``ip`` as CIDR) attached to br-int.
