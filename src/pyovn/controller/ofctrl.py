@@ -139,7 +139,6 @@ class Ofctrl(OfctrlReports):
         self._hold = False
         #: Counts puts that changed the desired state (a prepared install is of one).
         self._generation = 0
-        self._switch_lost = False
         self._prepared: PreparedInstall | None = None
         #: A barrier asking whether the switch that reported others' changes is alive.
         self._alive_xid: int | None = None
@@ -178,7 +177,7 @@ class Ofctrl(OfctrlReports):
         if hold:
             self.conn.disconnect("flow-restore-wait", backoff=False)
             self._on_disconnect()
-            self._prepared, self._switch_lost = None, False  # the flows come back restored
+            self._prepared = None  # the flows come back restored
 
     def set_bridge(self, bridge: str) -> None:
         """Manage ``bridge`` from now on (reconnects when it changed)."""
@@ -193,10 +192,10 @@ class Ofctrl(OfctrlReports):
         messages = self.conn.run()
         if not self.conn.connected:
             if self._synced or self._readback is not None or self._inflight is not None:
-                self._switch_lost = self._synced
+                lost = self._synced  # the switch went away (restart, crash, upgrade)
                 self._on_disconnect()
-            if self._switch_lost and self._prepared is None and self._desired is not None:
-                self._prepare(self._desired)
+                if lost and self._desired is not None:
+                    self._prepare(self._desired)
         elif self.conn.seqno != self._seqno:
             self._on_connect()
         for message in messages:
@@ -321,7 +320,6 @@ class Ofctrl(OfctrlReports):
         """The prepared install, once, if it is exactly what this put must send: the
         switch was found empty and the desired state is the one it was prepared from."""
         prepared, self._prepared = self._prepared, None
-        self._switch_lost = False
         installed = self.installed
         if (prepared is None or not self._full or prepared.generation != self._generation
                 or installed.flows or installed.groups or installed.meters):
