@@ -284,16 +284,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     system_scale.add_size_args(ap, DEFAULT_SIZES)
     ap.add_argument("--repeat", type=int, default=3,
                     help="clean attempts per scenario, whose median is reported")
-    ap.add_argument("--stacks", default="ovn,pyovn")
+    system_scale.add_stacks_arg(ap)
     ap.add_argument("--scenarios", default=",".join(restarts_report.SCENARIO_KEYS))
     ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
     sizes = system_scale.chosen_sizes(args, DEFAULT_SIZES)
-    stacks = args.stacks.split(",")
+    stacks = system_scale.chosen_stacks(ap, args)
     scenarios = args.scenarios.split(",")
-    for name in stacks:
-        if name not in system_scale.STACKS:
-            ap.error(f"unknown stack {name!r} (expected ovn, pyovn)")
     for key in scenarios:
         if key not in ATTEMPTS:
             ap.error(f"unknown scenario {key!r} (expected {', '.join(ATTEMPTS)})")

@@ -375,6 +375,20 @@ def chosen_sizes(args: argparse.Namespace, default: Sequence[int]) -> list[int]:
     return sorted(set(args.sizes) | set(args.size)) or list(default)
 
 
+def add_stacks_arg(ap: argparse.ArgumentParser) -> None:
+    """``--stacks``, as every benchmark comparing the two stacks takes it."""
+    ap.add_argument("--stacks", default="ovn,pyovn", help="comma-separated: ovn, pyovn")
+
+
+def chosen_stacks(ap: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
+    """The stacks ``--stacks`` names (an unknown one is a usage error)."""
+    names: list[str] = args.stacks.split(",")
+    for name in names:
+        if name not in STACKS:
+            ap.error(f"unknown stack {name!r} (expected ovn, pyovn)")
+    return names
+
+
 def run_all(results: dict[str, Any], sizes: Sequence[int], stacks: Sequence[str],
             run: Callable[[str, int], dict[str, Any]],
             summary: Callable[[dict[str, Any]], str], json_out: Path | None) -> bool:
@@ -418,14 +432,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                                  description=(__doc__ or "").split("\n\n")[0])
     add_size_args(ap, DEFAULT_SIZES)
     ap.add_argument("--repeat", type=int, default=5, help="runs per incremental step")
-    ap.add_argument("--stacks", default="ovn,pyovn")
+    add_stacks_arg(ap)
     ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
     sizes = chosen_sizes(args, DEFAULT_SIZES)
-    stacks = args.stacks.split(",")
-    for name in stacks:
-        if name not in STACKS:
-            ap.error(f"unknown stack {name!r} (expected ovn, pyovn)")
+    stacks = chosen_stacks(ap, args)
     if not 1 <= args.repeat <= 50:
         ap.error("--repeat must be 1..50")
     smallest = SWITCHES * (PG_MEMBERS + args.repeat)
