@@ -44,6 +44,7 @@ import ovs.poller
 from bench import system_report
 from pyovn.ovsdb import Client
 from pyovn.sandbox import procs
+from pyovn.sandbox.outage import batched
 from pyovn.sandbox.sandbox import Sandbox, SandboxConfig, Stack
 
 SWITCHES = 10
@@ -74,14 +75,6 @@ def _addresses(switch: int, index: int) -> str:
             f"10.{switch}.{index // 250}.{index % 250 + 1}")
 
 
-def _batched(commands: list[list[str]], per_call: int) -> Iterator[list[str]]:
-    for start in range(0, len(commands), per_call):
-        argv: list[str] = []
-        for cmd in commands[start:start + per_call]:
-            argv += ["--", *cmd] if argv else cmd
-        yield argv
-
-
 def populate(sb: Sandbox, ports: int) -> tuple[float, float]:
     """Create ``ports`` logical ports over the switches and bind each one to a dummy OVS
     interface (``vifS-I``), in batched calls; wait neither for ovs-vswitchd nor for the
@@ -96,12 +89,12 @@ def populate(sb: Sandbox, ports: int) -> tuple[float, float]:
                     ["set", "Interface", f"vif{s}-{i}", "type=dummy",
                      f"external_ids:iface-id={name}"]]
     t0 = time.perf_counter()
-    for argv in _batched(nb, 2 * NB_BATCH):
+    for argv in batched(nb, 2 * NB_BATCH):
         sb.nbctl(*argv, timeout=600)
     t1 = time.perf_counter()
     # --no-wait: ovs-vsctl would otherwise wait for ovs-vswitchd to reconfigure after
     # every batch, and the bulk would time that serialisation, not the stack.
-    for argv in _batched(ovs, 2 * OVS_BATCH):
+    for argv in batched(ovs, 2 * OVS_BATCH):
         sb.vsctl("--no-wait", *argv, timeout=600)
     return t1 - t0, time.perf_counter() - t1
 
@@ -252,7 +245,7 @@ def _setup_incremental(sb: Sandbox, repeat: int) -> list[str]:
     for i in range(repeat):
         cmds += [["lsp-add", "sw0", f"bench-b{i}"],
                  ["lsp-set-addresses", f"bench-b{i}", f"00:00:99:00:01:{i:02x} 10.99.1.{i + 1}"]]
-    for argv in _batched(cmds, len(cmds)):
+    for argv in batched(cmds, len(cmds)):
         sb.nbctl("--wait=hv", *argv, timeout=600)
     return [sb.nbctl("get", "Logical_Switch_Port", port_name(2, PG_MEMBERS + i), "_uuid").strip()
             for i in range(repeat)]

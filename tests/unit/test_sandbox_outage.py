@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pyovn.errors import SandboxError
-from pyovn.sandbox.outage import parse_ping
+from pyovn.sandbox.outage import batched, parse_ping
 from pyovn.sandbox.vconn_log import flow_key, parse_dump_flows, parse_vswitchd_log
 
 
@@ -117,3 +117,12 @@ def test_dump_flows_keys_match_flow_mod_keys() -> None:
                      (0, "priority=100,in_port=1"): "cookie=0x70790001aeaf1f51 "
                                                     "actions=resubmit(,8)"}
     assert flow_key("ADD table:99 priority=7,ip cookie:0x1 send_flow_rem actions=drop") in table
+
+
+def test_batched_commands_are_joined_per_call_with_double_dashes() -> None:
+    commands = [["ls-add", "a"], ["ls-add", "b"], ["add-port", "br-int", "p", "--", "set",
+                                                   "Interface", "p", "type=dummy"]]
+    assert list(batched(commands, 2)) == [
+        ["ls-add", "a", "--", "ls-add", "b"],
+        ["add-port", "br-int", "p", "--", "set", "Interface", "p", "type=dummy"]]
+    assert list(batched([], 5)) == []

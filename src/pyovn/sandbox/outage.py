@@ -37,7 +37,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar
 
 from pyovn.errors import SandboxError
 from pyovn.sandbox import procs
@@ -61,6 +60,7 @@ __all__ = [
     "OpenFlowMods",
     "PingStats",
     "add_bound_ports",
+    "batched",
     "flow_key",
     "flow_table",
     "parse_dump_flows",
@@ -72,7 +72,6 @@ _REPLY_RE = re.compile(r"^\[(\d+\.\d+)\] \d+ bytes from [^:]+: icmp_seq=(\d+) ")
 _SUMMARY_RE = re.compile(r"(\d+) packets transmitted, (\d+) received")
 _TIME_RE = re.compile(r"packet loss, time (\d+)ms")
 _SEQ_MOD = 1 << 16
-_T = TypeVar("_T")
 
 
 # -- ping -------------------------------------------------------------------------------
@@ -359,14 +358,13 @@ def add_bound_ports(sandbox: Sandbox, n_ports: int, *, switches: int = 4,
         ip = f"10.{100 + s}.{j // 250}.{j % 250 + 1}"
         nb.append(["lsp-add", f"{prefix}sw{s}", name])
         nb.append(["lsp-set-addresses", name, f"{mac} {ip}"])
-    for chunk in _chunks(nb, 2 * batch):
-        sandbox.nbctl(*_joined(chunk), timeout=timeout)
-    for ports in _chunks(names, batch):
+    for argv in batched(nb, 2 * batch):
+        sandbox.nbctl(*argv, timeout=timeout)
+    ovs = [["add-port", "br-int", name, "--", "set", "Interface", name, "type=dummy",
+            f"external_ids:iface-id={name}"] for name in names]
+    for argv in batched(ovs, batch):
         # --no-wait: ovs-vswitchd then reconfigures once for several batches.
-        sandbox.vsctl("--no-wait", *_joined([
-            ["add-port", "br-int", name, "--", "set", "Interface", name, "type=dummy",
-             f"external_ids:iface-id={name}"]
-            for name in ports]), timeout=timeout)
+        sandbox.vsctl("--no-wait", *argv, timeout=timeout)
     procs.wait_until(lambda: _bound(sandbox, prefix) >= n_ports, timeout,
                      f"{n_ports} ports bound")
     return names
@@ -378,14 +376,11 @@ def _bound(sandbox: Sandbox, prefix: str) -> int:
     return sum(1 for name in out.split() if name.startswith(prefix))
 
 
-def _chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-def _joined(commands: Sequence[Sequence[str]]) -> list[str]:
-    """ovn-nbctl / ovs-vsctl arguments running ``commands`` in one transaction."""
-    argv: list[str] = []
-    for command in commands:
-        argv += ["--", *command]
-    return argv
+def batched(commands: Sequence[Sequence[str]], per_call: int) -> Iterator[list[str]]:
+    """``ovn-nbctl`` / ``ovs-vsctl`` arguments running ``commands`` ``per_call`` at a time,
+    each call one transaction."""
+    for start in range(0, len(commands), per_call):
+        argv: list[str] = []
+        for command in commands[start:start + per_call]:
+            argv += ["--", *command] if argv else command
+        yield argv
